@@ -1,0 +1,1 @@
+"""Subcommands of the `edge` console command, one module each."""

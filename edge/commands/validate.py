@@ -1,0 +1,32 @@
+"""`edge validate --config FILE`: check a device configuration without starting anything."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from firmware_config import ConfigError, load_config
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("validate", help="validate a device configuration file")
+    p.add_argument("--config", required=True, help="YAML configuration file")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as exc:
+        n = len(exc.problems)
+        print(f"{args.config}: {n} problem{'s' if n != 1 else ''} found", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    tls = "mutual TLS" if cfg.mqtt.tls else "PLAIN (insecure)"
+    print(
+        f"OK: {cfg.device.id} ({cfg.device.role}) -> {cfg.mqtt.host}:{cfg.mqtt.port} [{tls}], "
+        f"outbox {cfg.storage.path} quota {cfg.storage.quota.human_readable()}, "
+        f"{len(cfg.cameras)} camera(s), kiosk {'yes' if cfg.kiosk else 'no'}"
+    )
+    return 0

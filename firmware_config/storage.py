@@ -1,0 +1,27 @@
+"""The durable outbox on local storage."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import ByteSize, Field
+
+from firmware_config.base import Section
+
+
+class StorageConfig(Section):
+    path: Path = Field(description="SQLite outbox file (on persistent storage, e.g. /var/lib/vn-edge/outbox.db).")
+    quota: ByteSize = Field(
+        default=ByteSize(256 * 1024 * 1024),
+        description="Disk budget for the outbox (e.g. '256MB'); beyond it, events are evicted by priority.",
+    )
+    default_ttl_s: int = Field(
+        default=7 * 86400, gt=0, description="How long an unsent event is kept when its type has no own TTL."
+    )
+    ttl_s: dict[str, int] = Field(
+        default_factory=dict,
+        description="Per event type time-to-live in seconds (e.g. {plate: 86400, checkin: 2592000}).",
+    )
+    synchronous: Literal["full", "normal"] = Field(
+        default="full",
+        description="SQLite synchronous mode: 'full' survives power loss; 'normal' only process crashes.",
+    )

@@ -9,6 +9,7 @@ from firmware_config.kiosk import KioskConfig
 from firmware_config.log_output import LoggingConfig
 from firmware_config.mqtt import MqttConfig
 from firmware_config.storage import StorageConfig
+from firmware_config.synthetic import SyntheticSourceConfig
 from firmware_config.vision import VisionConfig
 
 KIOSK_ROLES = {"pawnshop_kiosk", "guesthouse_kiosk"}
@@ -22,6 +23,9 @@ class EdgeConfig(Section):
     cameras: list[CameraConfig] = Field(default_factory=list, description="Camera sources.")
     vision: VisionConfig | None = Field(default=None, description="Vision pipeline (intersection cameras).")
     kiosk: KioskConfig | None = Field(default=None, description="Card reader and kiosk workflow.")
+    synthetic: SyntheticSourceConfig | None = Field(
+        default=None, description="Synthetic event source for demos and commissioning (off when omitted)."
+    )
 
     @model_validator(mode="after")
     def _sections_match_role(self) -> "EdgeConfig":

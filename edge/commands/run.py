@@ -1,0 +1,41 @@
+"""`edge run --config FILE`: the daemon (what the systemd unit starts)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from firmware_config import ConfigError, load_config
+
+EXIT_CONFIG = 1
+EXIT_STARTUP = 3
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run the device daemon")
+    p.add_argument("--config", required=True, help="YAML configuration file")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"refusing to start: {args.config} is invalid ({len(exc.problems)} problem(s))", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+
+    from edge.daemon import Daemon, StartupError
+    from edge.logs import configure_logging
+
+    configure_logging(config.logging)
+    daemon = Daemon(config)
+    daemon.install_signal_handlers()
+    try:
+        return daemon.run()
+    except StartupError as exc:
+        logging.getLogger("edge").error("refusing to start: %s", exc)
+        print(f"refusing to start: {exc}", file=sys.stderr)
+        return EXIT_STARTUP

@@ -1,0 +1,136 @@
+"""The daemon's wiring: the one place where the objects are built and connected.
+
+Start order follows the data flow backwards (outbox, then publisher, then the
+producers) so no producer ever runs without a durable place to put its events;
+stop order is the reverse, so the publisher can flush what the producers made.
+The systemd watchdog is pinged only while every component reports healthy: a
+wedged publisher loop or a dead camera thread gets the service restarted."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from typing import Protocol
+
+from edge.clock import ClockStatus
+from edge.events import EventDraft, StoredEvent
+from edge.sdnotify import SystemdNotifier
+from firmware_config import EdgeConfig
+
+log = logging.getLogger(__name__)
+
+
+class Service(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def healthy(self) -> bool: ...
+
+
+class StartupError(Exception):
+    """A component could not start (unreadable certificate, unusable outbox file …)."""
+
+
+class Daemon:
+    def __init__(self, config: EdgeConfig, *, notifier: SystemdNotifier | None = None) -> None:
+        self.config = config
+        self.notifier = notifier or SystemdNotifier()
+        self.stop_requested = threading.Event()
+        self._clock = ClockStatus()
+        self.outbox = None
+        self.publisher = None
+        self.producers: dict[str, Service] = {}
+
+    # -- wiring --------------------------------------------------------------
+    def _append(self, draft: EventDraft) -> StoredEvent:
+        """What producers get instead of the outbox: store durably, then wake the publisher."""
+        assert self.outbox is not None and self.publisher is not None
+        stored = self.outbox.append(draft)
+        self.publisher.notify()
+        return stored
+
+    def _build(self) -> None:
+        from edge.outbox import Outbox
+        from edge.publisher import Publisher
+
+        cfg = self.config
+        try:
+            self.outbox = Outbox(cfg.storage, cfg.device.id)
+        except Exception as exc:
+            raise StartupError(f"cannot open outbox {cfg.storage.path}: {exc}") from exc
+        try:
+            self.publisher = Publisher(cfg.mqtt, cfg.device.id, self.outbox)
+        except Exception as exc:
+            raise StartupError(f"cannot set up the MQTT publisher: {exc}") from exc
+        if cfg.synthetic is not None:
+            from edge.sources.synthetic import SyntheticSource
+
+            self.producers["synthetic"] = SyntheticSource(
+                cfg.synthetic, self._append, clock_synced=self._clock.synchronised
+            )
+        if cfg.cameras and cfg.vision is not None and cfg.vision.enabled:
+            from edge.vision.pipeline import VisionService
+
+            self.producers["vision"] = VisionService(cfg.vision, cfg.cameras, self._append)
+
+    # -- lifecycle -----------------------------------------------------------
+    def install_signal_handlers(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stop_requested.set())
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    def run(self) -> int:
+        cfg = self.config
+        self._build()
+        assert self.publisher is not None
+        self.publisher.start()
+        for name, producer in self.producers.items():
+            producer.start()
+            log.info("producer started", extra={"producer": name})
+        log.info(
+            "daemon running",
+            extra={"device": cfg.device.id, "role": cfg.device.role, "producers": ",".join(self.producers)},
+        )
+        self.notifier.ready(f"publishing to {cfg.mqtt.host}:{cfg.mqtt.port}")
+        try:
+            self._supervise()
+        finally:
+            self.shutdown()
+        return 0
+
+    def _supervise(self) -> None:
+        interval = 1.0
+        if self.notifier.watchdog_interval_s:
+            interval = min(interval, self.notifier.watchdog_interval_s / 3)
+        last_complaint = 0.0
+        while not self.stop_requested.wait(interval):
+            sick = self.unhealthy_components()
+            if not sick:
+                self.notifier.watchdog()
+            elif time.monotonic() - last_complaint > 30:
+                last_complaint = time.monotonic()
+                log.error("watchdog withheld: unhealthy components", extra={"components": ",".join(sick)})
+
+    def unhealthy_components(self) -> list[str]:
+        sick = [name for name, p in self.producers.items() if not p.healthy()]
+        if self.publisher is not None and not self.publisher.healthy():
+            sick.append("publisher")
+        return sick
+
+    def shutdown(self) -> None:
+        """Stop producers, flush the publisher, close the outbox. Safe to call twice."""
+        self.notifier.stopping()
+        for name, producer in reversed(list(self.producers.items())):
+            try:
+                producer.stop()
+            except Exception:
+                log.exception("producer failed to stop cleanly", extra={"producer": name})
+        self.producers.clear()
+        if self.publisher is not None:
+            self.publisher.stop(flush_timeout_s=5.0)
+            self.publisher = None
+        if self.outbox is not None:
+            self.outbox.close()
+            self.outbox = None
+        log.info("daemon stopped")

@@ -1,0 +1,1 @@
+"""Event producers that are neither cameras nor card readers."""

@@ -23,6 +23,16 @@ class SecretRef(Section):
     )
     file: Path | None = Field(default=None, description="Path of a file holding the secret (mode 0600).")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_secret(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            raise ValueError(
+                "secrets must not be written inline; use {credential: NAME} (systemd LoadCredential) "
+                "or {file: PATH}"
+            )
+        return data
+
     @model_validator(mode="after")
     def _exactly_one_source(self) -> "SecretRef":
         if (self.credential is None) == (self.file is None):

@@ -62,7 +62,9 @@ class MqttConfig(Section):
     @model_validator(mode="after")
     def _tls_or_explicitly_insecure(self) -> "MqttConfig":
         if self.tls is None and not self.allow_insecure:
-            raise ValueError("mutual TLS is required: add a 'tls' section (or set allow_insecure: true in a lab)")
+            raise ValueError(
+                "mutual TLS is required: add a 'tls' section (or set allow_insecure: true in a lab)"
+            )
         if self.reconnect_max_s < self.reconnect_min_s:
             raise ValueError("reconnect_max_s must be >= reconnect_min_s")
         return self

@@ -9,7 +9,9 @@ from firmware_config.base import Section
 
 
 class StorageConfig(Section):
-    path: Path = Field(description="SQLite outbox file (on persistent storage, e.g. /var/lib/vn-edge/outbox.db).")
+    path: Path = Field(
+        description="SQLite outbox file (on persistent storage, e.g. /var/lib/vn-edge/outbox.db)."
+    )
     quota: ByteSize = Field(
         default=ByteSize(256 * 1024 * 1024),
         description="Disk budget for the outbox (e.g. '256MB'); beyond it, events are evicted by priority.",

@@ -22,7 +22,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        print(f"refusing to start: {args.config} is invalid ({len(exc.problems)} problem(s))", file=sys.stderr)
+        print(
+            f"refusing to start: {args.config} is invalid ({len(exc.problems)} problem(s))", file=sys.stderr
+        )
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_CONFIG

@@ -1,0 +1,103 @@
+"""onnxruntime session factory and plug-in registry, on a real (tiny) ONNX graph built
+with the `onnx` package."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+from onnx import TensorProto, helper, save_model
+from pydantic import ValidationError
+
+from edge.vision.plugins import Detection, Detector, PluginRegistry, TextRecognizer, UnknownBackendError
+from edge.vision.runtime import ModelLoadError, SessionFactory, choose_providers, model_metadata
+from firmware_config.inference import InferenceConfig
+
+
+@pytest.fixture
+def add_one_model(tmp_path: Path) -> Path:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 3])
+    one = helper.make_tensor("one", TensorProto.FLOAT, [1], [1.0])
+    graph = helper.make_graph([helper.make_node("Add", ["x", "one"], ["y"])], "add1", [x], [y], [one])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    helper.set_model_props(model, {"character": "a\nb"})
+    path = tmp_path / "add1.onnx"
+    save_model(model, str(path))
+    return path
+
+
+def test_choose_providers_falls_back_to_cpu_and_logs(caplog):
+    with caplog.at_level(logging.WARNING, logger="edge.vision.runtime"):
+        chosen = choose_providers(["tensorrt", "cuda"], ["CPUExecutionProvider"])
+    assert chosen == ["CPUExecutionProvider"]
+    assert "TensorrtExecutionProvider requested but not installed" in caplog.text
+    assert "CUDAExecutionProvider requested but not installed" in caplog.text
+
+
+def test_choose_providers_keeps_order_of_installed():
+    available = ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]
+    assert choose_providers(["cuda", "tensorrt", "cpu"], available) == [
+        "CUDAExecutionProvider",
+        "TensorrtExecutionProvider",
+        "CPUExecutionProvider",
+    ]
+
+
+def test_session_runs_model_with_configured_threads(add_one_model):
+    factory = SessionFactory(InferenceConfig(providers=["cuda", "cpu"], intra_op_threads=1))
+    session = factory.create(add_one_model)
+    out = session.run(None, {"x": np.zeros((2, 3), np.float32)})[0]
+    assert out.tolist() == [[1.0, 1.0, 1.0]] * 2
+    assert session.get_providers()[0] == "CPUExecutionProvider"
+    assert factory.session_options().intra_op_num_threads == 1
+    assert model_metadata(session)["character"] == "a\nb"
+
+
+def test_missing_and_corrupt_models_raise_typed_error(tmp_path):
+    factory = SessionFactory()
+    with pytest.raises(ModelLoadError, match="file not found"):
+        factory.create(tmp_path / "nope.onnx")
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(ModelLoadError) as err:
+        factory.create(bad)
+    assert err.value.path == bad
+
+
+def test_inference_config_is_strict():
+    with pytest.raises(ValidationError):
+        InferenceConfig(providers=["openvino"])
+    with pytest.raises(ValidationError):
+        InferenceConfig(threads=2)
+
+
+class _Constant(Detector):
+    type_key = "constant"
+
+    @classmethod
+    def from_config(cls, config, sessions):
+        return cls()
+
+    def detect(self, image_bgr):
+        h, w = image_bgr.shape[:2]
+        return [Detection((0.0, 0.0, float(w), float(h)), 1.0, "all")]
+
+
+def test_registry_builds_by_type_key_and_rejects_unknown():
+    registry = PluginRegistry("detector", Detector)
+    registry.add(_Constant)
+
+    class Cfg:
+        type = "constant"
+
+    det = registry.create(Cfg(), SessionFactory())
+    assert det.detect(np.zeros((4, 6, 3), np.uint8))[0].box == (0.0, 0.0, 6.0, 4.0)
+    Cfg.type = "yolo"
+    with pytest.raises(UnknownBackendError, match="known: constant"):
+        registry.create(Cfg(), SessionFactory())
+    with pytest.raises(TypeError):
+        PluginRegistry("recognizer", TextRecognizer).add(_Constant)  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+from edge.contract.bodies import SyntheticBody
 from edge.events import EventDraft, Priority
 from firmware_config.synthetic import SyntheticSourceConfig
 
@@ -61,7 +62,7 @@ class SyntheticSource:
                 priority=priority,
                 clock_synced=self._clock_synced(),
                 occurred_at=datetime.now(timezone.utc),
-                body={"n": self.produced, "padding": "x" * cfg.payload_bytes},
+                body=SyntheticBody(n=self.produced, padding="x" * cfg.payload_bytes).model_dump(),
             )
             try:
                 self._append(draft)

@@ -1,0 +1,1 @@
+"""pyscard driver for PC/SC card readers."""

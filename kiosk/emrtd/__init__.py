@@ -1,0 +1,1 @@
+"""eMRTD protocol: APDUs, secure messaging, BAC, PACE, file reading, read orchestration."""

@@ -1,0 +1,151 @@
+"""Row-level reads and writes of the `messages` table, inside the caller's transaction.
+
+An event becomes one row, and each of its attachments one more row right after it, so
+ordering by row id is the per-device publish order and the server sees an event before
+the attachments it references."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from edge.events import Priority, StoredEvent
+from edge.outbox.encoding import EncodedDraft, attachment_row_size, event_row_size
+from edge.outbox.transactions import add_counters
+
+_INSERT = (
+    "INSERT INTO messages (id, kind, event_id, seq, type, priority, topic_suffix, content_type, "
+    "payload, size, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """One MQTT message waiting in the outbox (an event or one of its attachments)."""
+
+    row_id: int
+    kind: Literal["event", "attachment"]
+    topic_suffix: str  # "events/<type>" or "attachments/<attachment_id>"
+    payload: bytes  # event: StoredEvent.to_json(); attachment: the raw bytes
+    content_type: str  # "application/json" or e.g. "image/jpeg"
+    event_id: str
+    seq: int
+    priority: Priority
+    expires_at: float  # epoch seconds; the publisher derives the MQTT message expiry from it
+
+
+def insert_events(
+    conn: sqlite3.Connection,
+    device_id: str,
+    drafts: Sequence[EncodedDraft],
+    now: float,
+    ttl_for: Callable[[str], float],
+) -> list[StoredEvent]:
+    """Assign seq and row ids and insert; seq and ids come from the database itself, so
+    they continue across restarts and across processes sharing the file."""
+    row = conn.execute("SELECT last_seq FROM sequences WHERE device_id = ?", (device_id,)).fetchone()
+    seq = 0 if row is None else row[0]
+    first_id = rid = conn.execute("SELECT value FROM counters WHERE name = 'last_row_id'").fetchone()[0]
+    rows: list[tuple[object, ...]] = []
+    stored: list[StoredEvent] = []
+    total = 0
+    for enc in drafts:
+        d = enc.draft
+        seq += 1
+        rid += 1
+        expires = now + ttl_for(d.type)
+        payload = enc.event_json(seq)
+        size = event_row_size(len(payload), d)
+        total += size
+        prio = int(d.priority)
+        rows.append(
+            (
+                rid,
+                "event",
+                d.event_id,
+                seq,
+                d.type,
+                prio,
+                f"events/{d.type}",
+                "application/json",
+                payload,
+                size,
+                now,
+                expires,
+            )
+        )
+        stored.append(StoredEvent(row_id=rid, device_id=device_id, seq=seq, draft=d))
+        for att in d.attachments:
+            rid += 1
+            size = attachment_row_size(att)
+            total += size
+            rows.append(
+                (
+                    rid,
+                    "attachment",
+                    d.event_id,
+                    seq,
+                    d.type,
+                    prio,
+                    f"attachments/{att.id}",
+                    att.content_type,
+                    att.data,
+                    size,
+                    now,
+                    expires,
+                )
+            )
+    conn.executemany(_INSERT, rows)
+    conn.execute(
+        "INSERT INTO sequences (device_id, last_seq) VALUES (?, ?) "
+        "ON CONFLICT(device_id) DO UPDATE SET last_seq = excluded.last_seq",
+        (device_id, seq),
+    )
+    add_counters(conn, {"last_row_id": rid - first_id, "appended_total": len(rows), "bytes": total})
+    return stored
+
+
+def select_pending(
+    conn: sqlite3.Connection, now: float, limit: int, exclude: frozenset[int]
+) -> list[OutboxMessage]:
+    """Oldest first, skipping in-flight, expired and backing-off rows. Ids are chosen
+    first so payloads of in-flight rows are not read again on every call."""
+    ids = [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM messages WHERE expires_at > ? AND (retry_at IS NULL OR retry_at <= ?) "
+            "ORDER BY id LIMIT ?",
+            (now, now, limit + len(exclude)),
+        )
+        if r[0] not in exclude
+    ][:limit]
+    out: list[OutboxMessage] = []
+    for i in range(0, len(ids), _CHUNK):
+        chunk = ids[i : i + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for r in conn.execute(
+            "SELECT id, kind, topic_suffix, payload, content_type, event_id, seq, priority, expires_at "
+            f"FROM messages WHERE id IN ({marks}) ORDER BY id",
+            chunk,
+        ):
+            out.append(OutboxMessage(r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], Priority(r[7]), r[8]))
+    return out
+
+
+def delete_acked(conn: sqlite3.Connection, ids: Sequence[int]) -> int:
+    """Delete acknowledged rows; ids already gone (evicted, acked twice) are ignored."""
+    count = freed = 0
+    for i in range(0, len(ids), _CHUNK):
+        chunk = ids[i : i + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        n, size = conn.execute(
+            f"SELECT count(*), coalesce(sum(size), 0) FROM messages WHERE id IN ({marks})", chunk
+        ).fetchone()
+        conn.execute(f"DELETE FROM messages WHERE id IN ({marks})", chunk)
+        count += n
+        freed += size
+    add_counters(conn, {"acked_total": count, "bytes": -freed})
+    return count

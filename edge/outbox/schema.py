@@ -1,0 +1,110 @@
+"""Open the outbox database and bring its schema up to date.
+
+Migrations are numbered steps recorded in `PRAGMA user_version` and run inside one
+`BEGIN IMMEDIATE` transaction, so two processes opening a fresh file at the same time
+cannot both create tables, and a crash mid-migration leaves the previous version intact.
+Tables are created with sqlite-utils so the column set is declared once, as data."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+import sqlite_utils
+
+from edge.outbox.errors import OutboxError
+
+BUSY_TIMEOUT_S = 30.0
+# After a checkpoint the WAL is cut back to this size, so a burst does not leave a
+# large WAL behind on a small SD card.
+WAL_SIZE_LIMIT = 4 * 1024 * 1024
+
+COUNTERS = (
+    "bytes",
+    "last_row_id",
+    "appended_total",
+    "acked_total",
+    "rejected_total",
+    "expired_total",
+    "evicted_total",
+    "evicted_low",
+    "evicted_normal",
+    "evicted_high",
+    "evicted_critical",
+)
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db["messages"].create(
+        {
+            "id": int,  # assigned from counters.last_row_id: never reused, even after ack
+            "kind": str,  # 'event' | 'attachment'
+            "event_id": str,
+            "seq": int,
+            "type": str,
+            "priority": int,
+            "topic_suffix": str,
+            "content_type": str,
+            "payload": bytes,
+            "size": int,  # bytes charged against the quota
+            "created_at": float,
+            "expires_at": float,
+            "reject_count": int,
+            "reject_reason": str,
+            "retry_at": float,
+        },
+        pk="id",
+        not_null={"kind", "event_id", "seq", "type", "priority", "topic_suffix", "content_type", "payload"}
+        | {"size", "created_at", "expires_at", "reject_count"},
+        defaults={"reject_count": 0},
+    )
+    db["messages"].create_index(["expires_at"], index_name="messages_expiry")
+    db["messages"].create_index(["kind", "priority", "id"], index_name="messages_eviction")
+    db["messages"].create_index(["retry_at"], index_name="messages_retry")
+    db["sequences"].create({"device_id": str, "last_seq": int}, pk="device_id", not_null={"last_seq"})
+    db["counters"].create({"name": str, "value": int}, pk="name", not_null={"value"})
+    db["counters"].insert_all([{"name": n, "value": 0} for n in COUNTERS])
+    db["meta"].create({"key": str, "value": str}, pk="key")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def connect(path: Path, synchronous: Literal["full", "normal"]) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit BEGIN IMMEDIATE) with
+    the durability pragmas applied; usable from any thread under the caller's lock."""
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+    try:
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise OutboxError(f"{path}: cannot switch to WAL mode (got {mode!r})")
+        conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply missing migrations; returns the schema version now in place."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise OutboxError(
+                f"outbox schema version {version} is newer than this software ({SCHEMA_VERSION}); "
+                "refusing to touch it"
+            )
+        db = sqlite_utils.Database(conn)
+        for step in MIGRATIONS[version:]:
+            step(db)
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return SCHEMA_VERSION

@@ -1,0 +1,254 @@
+"""The outbox: the only source of truth for what the device still has to send.
+
+Producers `append` events, which are durable when the call returns; the publisher reads
+`pending` messages in per-device order, and `ack`s them after the broker confirmed (or
+`reject`s them, which keeps them and surfaces the reason). Several threads and several
+processes may use the same file: SQLite's locking serialises writers across processes,
+a lock per object serialises them inside one, and group commit turns concurrent appends
+into one fsync.
+
+Appends use the configured durability (`synchronous=full` survives power loss).
+Acks, rejects and expiry purges run on a second connection with `synchronous=normal`:
+losing one of those to a power cut only means a message is sent again, which
+at-least-once delivery allows, and it keeps the fsync budget for appends."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Collection, Iterable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from edge.events import EventDraft, StoredEvent
+from edge.outbox import schema
+from edge.outbox.encoding import EncodedDraft, encode
+from edge.outbox.errors import OutboxClosedError, OutboxError, OutboxFullError
+from edge.outbox.eviction import evict, make_room, purge_expired
+from edge.outbox.group_commit import GroupCommitter
+from edge.outbox.reserve import DiskReserve
+from edge.outbox.rows import OutboxMessage, delete_acked, insert_events, select_pending
+from edge.outbox.stats import OutboxStats, read_stats
+from edge.outbox.transactions import add_counters, is_disk_full, set_meta, write_transaction
+from firmware_config.storage import StorageConfig
+
+V = TypeVar("V")
+
+# Rounds of "evict more, checkpoint, retry" after the disk itself reported full.
+DISK_FULL_ROUNDS = 6
+# First disk-full eviction frees at least this much; each further round doubles it.
+DISK_FULL_MIN_EVICT = 64 * 1024
+MAX_REASON_CHARS = 300
+
+
+class Outbox:
+    def __init__(
+        self, config: StorageConfig, device_id: str, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        if not device_id:
+            raise OutboxError("device_id must not be empty")
+        self._config = config
+        self._device_id = device_id
+        self._clock = clock
+        self._path = Path(config.path)
+        self._quota = int(config.quota)
+        self._closed = False
+        self._write_lock = threading.Lock()
+        self._read_lock = threading.Lock()
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        conns: list[sqlite3.Connection] = []
+        try:
+            conns.append(schema.connect(self._path, config.synchronous))
+            schema.migrate(conns[0])
+            conns.append(schema.connect(self._path, "normal"))
+            conns.append(schema.connect(self._path, "normal"))
+            self._reserve = DiskReserve(
+                self._path.with_name(self._path.name + "-reserve"), int(config.disk_reserve)
+            )
+        except BaseException:
+            for c in conns:
+                c.close()
+            raise
+        self._append_conn, self._maint_conn, self._read_conn = conns
+        self._appender: GroupCommitter[list[EncodedDraft], list[StoredEvent]] = GroupCommitter(
+            self._commit_groups, self._write_lock
+        )
+
+    # -- producers ---------------------------------------------------------------
+    def append(self, draft: EventDraft) -> StoredEvent:
+        """Store one event; durable when this returns. Raises OutboxFullError if neither
+        the quota nor the disk has room and nothing may be evicted for it."""
+        return self._appender.submit([encode(draft, self._device_id)], check=self._check_open)[0]
+
+    def append_many(self, drafts: Sequence[EventDraft]) -> list[StoredEvent]:
+        """Store several events in one transaction: all or none."""
+        if not drafts:
+            return []
+        batch = [encode(d, self._device_id) for d in drafts]
+        return self._appender.submit(batch, check=self._check_open)
+
+    # -- publisher -----------------------------------------------------------------
+    def pending(self, limit: int, exclude: Collection[int] = ()) -> list[OutboxMessage]:
+        """Up to `limit` messages to publish, oldest first, not in `exclude` (in flight),
+        not expired (those are purged here and counted) and not waiting for a retry."""
+        self._check_open()
+        now = self._clock()
+        with self._read_lock:
+            expired = self._read_conn.execute(
+                "SELECT 1 FROM messages WHERE expires_at <= ? LIMIT 1", (now,)
+            ).fetchone()
+        if expired:
+            self._maintain(lambda c: purge_expired(c, now))
+        with self._read_lock:
+            return select_pending(self._read_conn, now, max(0, limit), frozenset(exclude))
+
+    def ack(self, row_ids: Iterable[int]) -> None:
+        """The broker accepted these messages: delete them (unknown ids are ignored)."""
+        ids = sorted(set(row_ids))
+        if ids:
+            self._maintain(lambda c: delete_acked(c, ids))
+
+    def reject(self, row_id: int, reason: str, retry_at: float) -> None:
+        """The broker refused this message: keep it, record why, retry after `retry_at`."""
+        reason = reason[:MAX_REASON_CHARS]
+        now = self._clock()
+
+        def op(c: sqlite3.Connection) -> None:
+            cur = c.execute(
+                "UPDATE messages SET reject_count = reject_count + 1, reject_reason = ?, retry_at = ? "
+                "WHERE id = ?",
+                (reason, retry_at, row_id),
+            )
+            if cur.rowcount:
+                add_counters(c, {"rejected_total": 1})
+            set_meta(c, "last_error", f"message {row_id} rejected: {reason}")
+            set_meta(c, "last_error_at", repr(now))
+
+        self._maintain(op)
+
+    def note_error(self, message: str) -> None:
+        """Record a delivery problem that is not tied to one message (e.g. the broker
+        refused the connection) so `stats().last_error` shows it."""
+        now = self._clock()
+
+        def op(c: sqlite3.Connection) -> None:
+            set_meta(c, "last_error", message[:MAX_REASON_CHARS])
+            set_meta(c, "last_error_at", repr(now))
+
+        self._maintain(op)
+
+    # -- observation -----------------------------------------------------------------
+    def stats(self) -> OutboxStats:
+        self._check_open()
+        files = sum(_size(self._path.with_name(self._path.name + s)) for s in ("", "-wal"))
+        with self._read_lock:
+            return read_stats(self._read_conn, self._clock(), self._quota, files)
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def close(self) -> None:
+        with self._write_lock, self._read_lock:
+            if self._closed:
+                return
+            self._closed = True
+            for c in (self._append_conn, self._maint_conn, self._read_conn):
+                c.close()
+
+    def __enter__(self) -> Outbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals ---------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise OutboxClosedError(f"outbox {self._path} is closed")
+
+    def _ttl(self, event_type: str) -> float:
+        return float(self._config.ttl_s.get(event_type, self._config.default_ttl_s))
+
+    def _commit_groups(self, batches: list[list[EncodedDraft]]) -> list[list[StoredEvent]]:
+        """Runs under the write lock (group-commit leader): one transaction for all."""
+        flat = [enc for batch in batches for enc in batch]
+        need = sum(enc.size for enc in flat)
+        newcomer = max(enc.draft.priority for enc in flat)
+        conn = self._append_conn
+        for round_no in range(DISK_FULL_ROUNDS + 1):
+            now = self._clock()
+            try:
+                with write_transaction(conn):
+                    make_room(conn, need, self._quota, newcomer, now)
+                    stored = insert_events(conn, self._device_id, flat, now, self._ttl)
+                break
+            except sqlite3.OperationalError as exc:
+                if not is_disk_full(exc) or round_no == DISK_FULL_ROUNDS:
+                    if is_disk_full(exc):
+                        raise OutboxFullError(
+                            f"disk holding {self._path} is full; eviction did not free enough"
+                        ) from exc
+                    raise
+                self._free_disk(DISK_FULL_MIN_EVICT << round_no, newcomer, now)
+        if self._reserve.released:
+            self._reserve.ensure()
+        out: list[list[StoredEvent]] = []
+        at = 0
+        for batch in batches:
+            out.append(stored[at : at + len(batch)])
+            at += len(batch)
+        return out
+
+    def _free_disk(self, amount: int, newcomer: int, now: float) -> None:
+        """The filesystem refused a write: give back the ballast, evict, and shrink the
+        WAL so the space is really free. Raises OutboxFullError when nothing may go."""
+        self._reserve.release()
+        self._checkpoint()
+        conn = self._append_conn
+        try:
+            with write_transaction(conn):
+                freed = purge_expired(conn, now)
+                if freed < amount:
+                    freed += evict(conn, amount - freed, newcomer)  # type: ignore[arg-type]
+        except sqlite3.OperationalError as exc:
+            if is_disk_full(exc):
+                raise OutboxFullError(
+                    f"disk holding {self._path} is full and even eviction cannot write"
+                ) from exc
+            raise
+        self._checkpoint()
+        if freed == 0:
+            raise OutboxFullError(
+                f"disk holding {self._path} is full and only messages that may not be evicted remain; "
+                "nothing was dropped"
+            )
+
+    def _checkpoint(self) -> None:
+        with contextlib.suppress(sqlite3.OperationalError):
+            self._append_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+    def _maintain(self, op: Callable[[sqlite3.Connection], V]) -> V:
+        """Run a small write (ack, reject, purge) on the relaxed-durability connection;
+        on a full disk, free the ballast, checkpoint and try once more."""
+        with self._write_lock:
+            self._check_open()
+            try:
+                with write_transaction(self._maint_conn):
+                    return op(self._maint_conn)
+            except sqlite3.OperationalError as exc:
+                if not is_disk_full(exc):
+                    raise
+                self._reserve.release()
+                self._checkpoint()
+                with write_transaction(self._maint_conn):
+                    return op(self._maint_conn)
+
+
+def _size(p: Path) -> int:
+    try:
+        return p.stat().st_size
+    except FileNotFoundError:
+        return 0

@@ -113,3 +113,73 @@ def test_malformed_sm_responses_raise_typed_error(raw: str) -> None:
     sm.protect(Command(0x00, 0xA4, 0x02, 0x0C, H("011E")))
     with pytest.raises(SecureMessagingError):
         sm.unprotect(Response.decode(H(raw)))
+
+
+# ICAO 9303-11 Appendix G.1: PACE-GM, ECDH on brainpoolP256r1, AES-128, MRZ password.
+PACE_MRZ_INFO = "T22000129364081251010318"
+PACE_CARD_ACCESS = "31143012060A04007F0007020204020202010202010D"
+
+
+def test_pace_generic_mapping_g1() -> None:
+    from kiosk.emrtd import ec
+    from kiosk.emrtd.cardaccess import parse_card_access
+    from kiosk.emrtd.pace import PacePassword, decrypt_nonce, perform_pace
+
+    (info,) = parse_card_access(H(PACE_CARD_ACCESS))
+    password = PacePassword.from_mrz_info(PACE_MRZ_INFO)
+    assert password.key(Cipher.AES128) == H("89DED1B26624EC1E634C1989302849DD")
+    assert decrypt_nonce(
+        password.key(Cipher.AES128), Cipher.AES128, H("95A3A016522EE98D01E76CB6B98B42C3")
+    ) == H("3F00C4D39D153F2B2A214A078D899B22")
+    card = RecordedCard(
+        [
+            "9000",
+            "7C12801095A3A016522EE98D01E76CB6B98B42C39000",
+            "7C43824104824FBA91C9CBE26BEF53A0EBE7342A3BF178CEA9F45DE0B70AA601651FBA3F57"
+            "30D8C879AAA9C9F73991E61B58F4D52EB87A0A0C709A49DC63719363CCD13C549000",
+            "7C438441049E880F842905B8B3181F7AF7CAA9F0EFB743847F44A306D2D28C1D9EC65DF6DB"
+            "7764B22277A2EDDC3C265A9F018F9CB852E111B768B326904B59A0193776F0949000",
+            "7C0A86083ABB9674BCE93C089000",
+        ]
+    )
+    privates = iter(
+        [
+            int("7F4EF07B9EA82FD78AD689B38D0BC78CF21F249D953BC46F4C6E19259C010F99", 16),
+            int("A73FB703AC1436A18E0CFA5ABB3F7BEC7A070E7A6788486BEE230C4A22762595", 16),
+        ]
+    )
+    channel = ApduChannel(card)
+    keys = perform_pace(channel, info, password, keygen=lambda curve: next(privates))
+    assert card.sent[0] == H("0022C1A40F800A04007F00070202040202830101")
+    assert card.sent[1] == H("10860000027C0000")
+    assert card.sent[2] == H(
+        "10860000457C438141047ACF3EFC982EC45565A4B155129EFBC74650DCBFA6362D896FC70262E0C2CC5E"
+        "544552DCB6725218799115B55C9BAA6D9F6BC3A9618E70C25AF71777A9C4922D00"
+    )
+    assert card.sent[3] == H(
+        "10860000457C438341042DB7A64C0355044EC9DF190514C625CBA2CEA48754887122F3A5EF0D5EDD301C"
+        "3556F3B3B186DF10B857B58F6A7EB80F20BA5DC7BE1D43D9BF850149FBB3646200"
+    )
+    assert card.sent[4] == H("008600000C7C0A8508C2B0BD78D94BA86600")
+    assert keys.ks_enc == H("F5F0E35C0D7161EE6724EE513A0D9A7F")
+    assert keys.ks_mac == H("FE251C7858B356B24514B3BD5F4297D1")
+    assert keys.ssc == 0 and channel.secure
+
+    # The mapped generator itself (G~ = s*G + H), checked from the chip's side.
+    curve = ec.curve_for(13)
+    chip_private = int("498FF49756F2DC1587840041839A85982BE7761D14715FB091EFA7BCE9058560", 16)
+    terminal_public = ec.decode_point(curve, card.sent[2][9:-1])
+    h = ec.shared_point(chip_private, terminal_public)
+    mapped = ec.map_generator(curve, H("3F00C4D39D153F2B2A214A078D899B22"), h)
+    assert ec.encode_point(curve, mapped) == H(
+        "048CED63C91426D4F0EB1435E7CB1D74A46723A0AF21C89634F65A9AE87A9265E2"
+        "8C879506743F8611AC33645C5B985C80B5F09A0B83407C1B6A4D857AE76FE522"
+    )
+
+
+def test_pace_rejects_off_curve_card_key() -> None:
+    from kiosk.emrtd import ec
+    from kiosk.emrtd.errors import ProtocolError
+
+    with pytest.raises(ProtocolError, match="not on the curve"):
+        ec.decode_point(ec.curve_for(13), b"\x04" + bytes(64))

@@ -1,0 +1,96 @@
+"""EF.CardAccess: the SecurityInfos that tell us whether (and how) the chip
+does PACE. Parsed and built with asn1crypto, so the emulator writes exactly
+what the reader parses.
+
+SecurityInfos ::= SET OF SEQUENCE { protocol OID, requiredData ANY,
+optionalData ANY OPTIONAL }; for PACEInfo requiredData is the version and
+optionalData the standardized domain parameter id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from asn1crypto import core
+
+from kiosk.emrtd.crypto import Cipher
+from kiosk.emrtd.errors import ProtocolError
+
+ID_PACE = "0.4.0.127.0.7.2.2.4"
+# ECDH generic mapping: last arc selects the cipher.
+ECDH_GM = {
+    f"{ID_PACE}.2.1": Cipher.DES3,
+    f"{ID_PACE}.2.2": Cipher.AES128,
+    f"{ID_PACE}.2.3": Cipher.AES192,
+    f"{ID_PACE}.2.4": Cipher.AES256,
+}
+PACE_ECDH_GM_AES_128 = f"{ID_PACE}.2.2"
+
+
+class _SecurityInfo(core.Sequence):
+    _fields = [  # noqa: RUF012 - asn1crypto's declarative schema
+        ("protocol", core.ObjectIdentifier),
+        ("required_data", core.Any),
+        ("optional_data", core.Any, {"optional": True}),
+    ]
+
+
+class _SecurityInfos(core.SetOf):
+    _child_spec = _SecurityInfo
+
+
+@dataclass(frozen=True)
+class PaceInfo:
+    protocol: str
+    version: int
+    parameter_id: int | None
+
+    @property
+    def supported(self) -> bool:
+        """ECDH generic mapping with a standardized curve: what we implement."""
+        return self.protocol in ECDH_GM and self.version == 2 and self.parameter_id is not None
+
+    @property
+    def cipher(self) -> Cipher:
+        return ECDH_GM[self.protocol]
+
+    @property
+    def oid_bytes(self) -> bytes:
+        """The OID's DER content octets, as MSE:Set AT and the token input want."""
+        return core.ObjectIdentifier(self.protocol).contents
+
+
+def parse_card_access(data: bytes) -> list[PaceInfo]:
+    """All PACEInfos in EF.CardAccess (other SecurityInfos are skipped)."""
+    try:
+        infos = _SecurityInfos.load(data, strict=True)
+        found = []
+        for info in infos:
+            oid = info["protocol"].dotted
+            if not oid.startswith(ID_PACE + "."):
+                continue
+            version = info["required_data"].parse(core.Integer).native
+            optional = info["optional_data"]
+            param = optional.parse(core.Integer).native if optional.native is not None else None
+            found.append(PaceInfo(oid, int(version), None if param is None else int(param)))
+        return found
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ProtocolError(f"malformed EF.CardAccess: {exc}") from None
+
+
+def choose_pace(infos: list[PaceInfo]) -> PaceInfo | None:
+    """The strongest PACEInfo we support, or None (then BAC is the way in)."""
+    usable = [i for i in infos if i.supported]
+    order = [Cipher.AES256, Cipher.AES192, Cipher.AES128, Cipher.DES3]
+    usable.sort(key=lambda i: order.index(i.cipher))
+    return usable[0] if usable else None
+
+
+def build_card_access(infos: list[PaceInfo]) -> bytes:
+    """DER EF.CardAccess content for the given PACEInfos (emulator, tests)."""
+    items = []
+    for info in infos:
+        fields = {"protocol": info.protocol, "required_data": core.Integer(info.version)}
+        if info.parameter_id is not None:
+            fields["optional_data"] = core.Integer(info.parameter_id)
+        items.append(_SecurityInfo(fields))
+    return _SecurityInfos(items).dump()

@@ -53,6 +53,13 @@ class MqttConfig(Section):
     stats_interval_s: float = Field(
         default=60.0, gt=0, description="How often the stats topic is published while connected."
     )
+    poll_interval_s: float = Field(
+        default=0.25,
+        gt=0,
+        le=60,
+        description="How often the outbox is checked for events appended by other processes "
+        "(appends in the daemon itself wake the publisher at once).",
+    )
     rejected_retry_s: float = Field(
         default=300.0,
         gt=0,

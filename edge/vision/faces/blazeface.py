@@ -1,0 +1,94 @@
+"""BlazeFace (MediaPipe short-range "front" model, 128x128) as a face-detector plug-in.
+
+Fast (about 2 ms) and good for faces that fill a good part of the frame, such as a
+person standing at a kiosk; it misses small, distant faces (use CenterFace there).
+The model predicts, for each of 896 fixed anchors (2 per cell of a 16x16 grid at
+stride 8, 6 per cell of an 8x8 grid at stride 16), a score logit and a box + six
+keypoints as offsets from the anchor centre in input pixels."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import cv2
+import numpy as np
+
+from edge.vision.faces.common import letterbox, resolve_model, weighted_nms
+from edge.vision.plugins import Detection, Detector
+from edge.vision.runtime import SessionFactory
+from firmware_config.vision import BlazeFaceConfig
+
+INPUT = 128
+STRIDES_AND_ANCHORS = ((8, 2), (16, 6))
+
+
+def blazeface_anchors() -> np.ndarray:
+    """Anchor centres [896, 2] in normalised input coordinates, in the model's output order."""
+    rows = []
+    for stride, per_cell in STRIDES_AND_ANCHORS:
+        grid = INPUT // stride
+        ys, xs = np.mgrid[0:grid, 0:grid]
+        centres = np.stack([(xs + 0.5) / grid, (ys + 0.5) / grid], axis=-1).reshape(-1, 2)
+        rows.append(np.repeat(centres, per_cell, axis=0))
+    return np.concatenate(rows).astype(np.float32)
+
+
+class BlazeFaceDetector(Detector):
+    type_key: ClassVar[str] = "blazeface"
+
+    def __init__(self, session, config: BlazeFaceConfig) -> None:
+        self.session = session
+        self.config = config
+        self.input_name = session.get_inputs()[0].name
+        shape = session.get_inputs()[0].shape
+        if list(shape[1:]) != [INPUT, INPUT, 3]:
+            raise ValueError(f"BlazeFace front expects NHWC [1,128,128,3], model has {shape}")
+        self.anchors = blazeface_anchors()
+
+    @classmethod
+    def from_config(cls, config: BlazeFaceConfig, sessions: SessionFactory) -> BlazeFaceDetector:
+        return cls(sessions.create(resolve_model(config.model)), config)
+
+    def preprocess(self, image_bgr: np.ndarray):
+        boxed, lb = letterbox(image_bgr, INPUT, INPUT)
+        rgb = cv2.cvtColor(boxed, cv2.COLOR_BGR2RGB).astype(np.float32)
+        return (rgb / 127.5 - 1.0)[None], lb
+
+    def detect(self, image_bgr: np.ndarray) -> list[Detection]:
+        tensor, lb = self.preprocess(image_bgr)
+        s8, s16, r8, r16 = self.session.run(None, {self.input_name: tensor})
+        logits = np.concatenate([s8[0, :, 0], s16[0, :, 0]])
+        raw = np.concatenate([r8[0], r16[0]])
+        return self.decode(logits, raw, lb, image_bgr.shape[:2])
+
+    def decode(self, logits: np.ndarray, raw: np.ndarray, lb, frame_hw: tuple[int, int]) -> list[Detection]:
+        scores = 1.0 / (1.0 + np.exp(-np.clip(logits, -80, 80)))
+        keep = scores >= self.config.score_threshold
+        if not keep.any():
+            return []
+        raw, scores, anchors = raw[keep], scores[keep], self.anchors[keep]
+        cx = raw[:, 0] / INPUT + anchors[:, 0]
+        cy = raw[:, 1] / INPUT + anchors[:, 1]
+        w, h = raw[:, 2] / INPUT, raw[:, 3] / INPUT
+        boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1) * INPUT
+        kps = raw[:, 4:16].reshape(-1, 6, 2) / INPUT + anchors[:, None, :]
+        kps = (kps * INPUT).reshape(-1, 12)
+        faces = []
+        fh, fw = frame_hw
+        for box, score, kp in weighted_nms(boxes, scores, kps, self.config.nms_iou, self.config.max_faces):
+            x1, y1 = lb.to_frame(box[0::2], box[1::2])
+            kx, ky = lb.to_frame(kp[0::2], kp[1::2])
+            faces.append(
+                Detection(
+                    box=(
+                        float(np.clip(x1[0], 0, fw)),
+                        float(np.clip(y1[0], 0, fh)),
+                        float(np.clip(x1[1], 0, fw)),
+                        float(np.clip(y1[1], 0, fh)),
+                    ),
+                    score=score,
+                    label="face",
+                    keypoints=tuple((float(x), float(y)) for x, y in zip(kx, ky, strict=True)),
+                )
+            )
+        return faces

@@ -31,11 +31,12 @@ def purge_expired(conn: sqlite3.Connection, now: float) -> int:
     return freed
 
 
-def make_room(conn: sqlite3.Connection, incoming: int, quota: int, newcomer: Priority, now: float) -> None:
-    """Ensure `incoming` more bytes fit under `quota`, or raise OutboxFullError."""
+def make_room(
+    conn: sqlite3.Connection, used: int, incoming: int, quota: int, newcomer: Priority, now: float
+) -> None:
+    """Ensure `incoming` more bytes fit under `quota` given `used`, or raise OutboxFullError."""
     if incoming > quota:
         raise OutboxFullError(f"{incoming} bytes do not fit in the whole outbox quota of {quota} bytes")
-    used = conn.execute("SELECT value FROM counters WHERE name = 'bytes'").fetchone()[0]
     excess = used + incoming - quota
     if excess <= 0:
         return

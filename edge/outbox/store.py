@@ -29,7 +29,7 @@ from edge.outbox.errors import OutboxClosedError, OutboxError, OutboxFullError
 from edge.outbox.eviction import evict, make_room, purge_expired
 from edge.outbox.group_commit import GroupCommitter
 from edge.outbox.reserve import DiskReserve
-from edge.outbox.rows import OutboxMessage, delete_acked, insert_events, select_pending
+from edge.outbox.rows import OutboxMessage, delete_acked, insert_events, read_write_state, select_pending
 from edge.outbox.stats import OutboxStats, read_stats
 from edge.outbox.transactions import add_counters, is_disk_full, set_meta, write_transaction
 from firmware_config.storage import StorageConfig
@@ -182,8 +182,9 @@ class Outbox:
             now = self._clock()
             try:
                 with write_transaction(conn):
-                    make_room(conn, need, self._quota, newcomer, now)
-                    stored = insert_events(conn, self._device_id, flat, now, self._ttl)
+                    state = read_write_state(conn, self._device_id)
+                    make_room(conn, state.used_bytes, need, self._quota, newcomer, now)
+                    stored = insert_events(conn, self._device_id, state, flat, now, self._ttl)
                 break
             except sqlite3.OperationalError as exc:
                 if not is_disk_full(exc) or round_no == DISK_FULL_ROUNDS:

@@ -38,9 +38,16 @@ def is_disk_full(exc: BaseException) -> bool:
 
 
 def add_counters(conn: sqlite3.Connection, deltas: Mapping[str, int]) -> None:
-    conn.executemany(
-        "UPDATE counters SET value = value + ? WHERE name = ?",
-        [(delta, name) for name, delta in deltas.items() if delta],
+    """One UPDATE for all counters (one statement step, one GIL round-trip)."""
+    items = [(name, delta) for name, delta in deltas.items() if delta]
+    if not items:
+        return
+    cases = " ".join("WHEN ? THEN ?" for _ in items)
+    marks = ",".join("?" * len(items))
+    args: list[object] = [v for item in items for v in item]
+    conn.execute(
+        f"UPDATE counters SET value = value + CASE name {cases} END WHERE name IN ({marks})",
+        [*args, *(name for name, _ in items)],
     )
 
 

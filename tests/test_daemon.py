@@ -1,0 +1,115 @@
+"""The daemon as systemd runs it: `edge run` in its own process, a real Mosquitto
+with mutual TLS and ACLs, sd_notify over a real unix socket, SIGTERM shutdown."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from edge.devtools.mosquitto import BrokerOptions, LocalBroker
+from edge.devtools.subscriber import CentralSubscriber
+
+pytestmark = pytest.mark.broker
+
+
+@pytest.fixture
+def tls_broker(tmp_path):
+    broker = LocalBroker(tmp_path / "broker", BrokerOptions(tls=True, acl=True)).start()
+    yield broker
+    broker.stop()
+
+
+def write_config(path: Path, broker: LocalBroker, device_id: str, *, rate: float, count: int) -> Path:
+    ca, cert, key = broker.client_files(device_id)
+    path.write_text(
+        f"""
+device: {{id: {device_id}, role: pawnshop_kiosk}}
+mqtt:
+  host: 127.0.0.1
+  port: {broker.port}
+  tls: {{ca_file: {ca}, cert_file: {cert}, key_file: {key}, server_hostname: localhost}}
+  keepalive_s: 5
+  stats_interval_s: 1
+storage: {{path: {path.parent / "outbox.db"}}}
+kiosk: {{}}
+synthetic: {{rate_per_s: {rate}, count: {count}}}
+logging: {{level: info, format: json}}
+"""
+    )
+    return path
+
+
+def wait_for(predicate, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_daemon_publishes_notifies_and_stops_cleanly(tmp_path, tls_broker):
+    config = write_config(tmp_path / "config.yaml", tls_broker, "kiosk-0001", rate=50, count=100)
+    central = CentralSubscriber(
+        "127.0.0.1", tls_broker.port, tls_files=tls_broker.client_files("central")
+    ).start()
+    notify_path = str(tmp_path / "notify.sock")
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(notify_path)
+    notify.settimeout(15)
+    env = {**os.environ, "NOTIFY_SOCKET": notify_path, "WATCHDOG_USEC": "3000000"}
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "edge.cli", "run", "--config", str(config)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert notify.recv(200).startswith(b"READY=1")
+        assert notify.recv(200) == b"WATCHDOG=1"
+        wait_for(lambda: len(central.unique_event_ids()) >= 100, 30, "100 events at the subscriber")
+        wait_for(lambda: central.last_retained("/kiosk-0001/status") == b"online", 5, "online status")
+        wait_for(lambda: central.last_retained("/kiosk-0001/stats") is not None, 5, "stats")
+        daemon.send_signal(signal.SIGTERM)
+        out, err = daemon.communicate(timeout=30)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        central.stop()
+    assert daemon.returncode == 0, err
+    states = []
+    while True:
+        try:
+            states.append(notify.recv(200))
+        except TimeoutError:
+            break
+        notify.settimeout(0.5)
+    assert b"STOPPING=1" in states
+    events = central.events()
+    assert sorted({e["seq"] for e in events}) == list(range(1, 101))
+    assert {e["device_id"] for e in events} == {"kiosk-0001"}
+    assert central.last_retained("/kiosk-0001/status") == b"offline"
+    logs = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert any(entry["msg"] == "daemon stopped" for entry in logs)
+
+
+def test_daemon_refuses_to_start_when_the_certificate_is_missing(tmp_path, tls_broker):
+    config = write_config(tmp_path / "config.yaml", tls_broker, "kiosk-0002", rate=1, count=1)
+    config.write_text(config.read_text().replace("kiosk-0002.key", "missing.key"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "edge.cli", "run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 3
+    assert "refusing to start" in proc.stderr and "missing.key" in proc.stderr

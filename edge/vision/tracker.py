@@ -1,0 +1,233 @@
+"""Plate tracking: join the reads of one plate across frames into one vehicle pass.
+
+A plate is visible in many frames as a vehicle drives through; reporting every read
+would flood the central server with near-duplicates that disagree in a character or
+two. The tracker matches each frame's plates to open tracks (box overlap first, then
+centre distance for fast vehicles at low frame rates), lets the reads vote on the
+text, and closes a track when its plate has not been seen for `max_missed_frames`.
+The closed track is the unit a `plate` event reports: best text, its confidence, the
+other candidates, the direction of travel and when the pass began and ended."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from firmware_config.vision import TrackerConfig
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True, eq=False)
+class PlateObservation:
+    """One plate read in one frame."""
+
+    box: Box
+    text: str
+    confidence: float
+    captured_at: datetime
+    monotonic: float
+    frame: np.ndarray | None = field(default=None, repr=False)
+    """The frame it was read in, kept only for the track's best read (for the crop)."""
+    candidates: tuple[tuple[str, float], ...] = ()
+    layout: str | None = None
+
+
+@dataclass
+class Track:
+    id: int
+    first: PlateObservation
+    last: PlateObservation
+    best: PlateObservation
+    hits: int = 1
+    missed: int = 0
+    votes: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    best_conf: dict[str, float] = field(default_factory=dict)
+    best_obs: dict[str, PlateObservation] = field(default_factory=dict)
+
+    def add(self, obs: PlateObservation) -> None:
+        self.hits += 1
+        self.missed = 0
+        self.last = obs
+        self.vote(obs)
+        if obs.confidence > self.best.confidence:
+            self.best = obs
+
+    def vote(self, obs: PlateObservation) -> None:
+        if obs.text:
+            self.votes[obs.text] += obs.confidence
+            self.counts[obs.text] += 1
+            if obs.confidence >= self.best_conf.get(obs.text, 0.0):
+                self.best_conf[obs.text] = obs.confidence
+                self.best_obs[obs.text] = obs
+        for text, conf in obs.candidates:
+            if text and text != obs.text:
+                self.votes[text] += 0.25 * conf  # an alternative counts, but far less than a best read
+
+
+@dataclass(frozen=True)
+class PlatePass:
+    """A finished track: what a `plate` event reports."""
+
+    track_id: int
+    text: str
+    confidence: float
+    votes: int
+    hits: int
+    candidates: tuple[tuple[str, float], ...]
+    """Other texts, with their share of the vote (0-1), best first."""
+    direction: str
+    """'up', 'down', 'left', 'right' (image directions) or 'stationary'."""
+    motion: tuple[float, float]
+    """Displacement of the plate centre from first to last sighting, in frame widths/heights."""
+    first_seen: datetime
+    last_seen: datetime
+    best: PlateObservation
+
+
+def _centre(box: Box) -> tuple[float, float]:
+    return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+
+
+def _iou(a: Box, b: Box) -> float:
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def direction_of(dx: float, dy: float, *, still: float = 0.03) -> str:
+    """Dominant image direction of a displacement given in frame fractions."""
+    if math.hypot(dx, dy) < still:
+        return "stationary"
+    if abs(dy) >= abs(dx):
+        return "down" if dy > 0 else "up"
+    return "right" if dx > 0 else "left"
+
+
+class PlateTracker:
+    """Tracks plates of one camera. Call `update` once per analysed frame (with an empty
+    list when the motion gate skipped it, so tracks still age) and `flush` at shutdown."""
+
+    def __init__(self, config: TrackerConfig, frame_size: tuple[int, int] | None = None) -> None:
+        self.config = config
+        self.frame_size = frame_size  # (width, height); learnt from the first frame if None
+        self.tracks: list[Track] = []
+        self._ids = itertools.count(1)
+        self._last_pass: dict[str, float] = {}  # text -> monotonic time it was last seen
+        self.suppressed = 0
+        self.discarded = 0
+
+    def update(
+        self, observations: Sequence[PlateObservation], frame_size: tuple[int, int] | None = None
+    ) -> list[PlatePass]:
+        if frame_size is not None:
+            self.frame_size = frame_size
+        unmatched = list(observations)
+        matched: set[int] = set()
+        pairs = sorted(
+            (
+                (_iou(t.last.box, o.box), ti, oi)
+                for ti, t in enumerate(self.tracks)
+                for oi, o in enumerate(unmatched)
+            ),
+            reverse=True,
+        )
+        used_obs: set[int] = set()
+        for score, ti, oi in pairs:
+            if score < self.config.iou_match:
+                break
+            if ti in matched or oi in used_obs:
+                continue
+            self.tracks[ti].add(unmatched[oi])
+            matched.add(ti)
+            used_obs.add(oi)
+        self._match_by_distance(unmatched, matched, used_obs)
+        for oi, obs in enumerate(unmatched):
+            if oi not in used_obs:
+                track = Track(next(self._ids), obs, obs, obs)
+                track.vote(obs)
+                self.tracks.append(track)
+                matched.add(len(self.tracks) - 1)
+        finished: list[PlatePass] = []
+        still_open: list[Track] = []
+        for ti, track in enumerate(self.tracks):
+            if ti not in matched:
+                track.missed += 1
+            if track.missed > self.config.max_missed_frames:
+                done = self._close(track)
+                if done is not None:
+                    finished.append(done)
+            else:
+                still_open.append(track)
+        self.tracks = still_open
+        return finished
+
+    def _match_by_distance(self, observations, matched: set[int], used_obs: set[int]) -> None:
+        diag = math.hypot(*self.frame_size) if self.frame_size else None
+        if not diag:
+            return
+        limit = self.config.max_centroid_jump * diag
+        pairs = []
+        for ti, track in enumerate(self.tracks):
+            if ti in matched:
+                continue
+            tx, ty = _centre(track.last.box)
+            for oi, obs in enumerate(observations):
+                if oi in used_obs:
+                    continue
+                ox, oy = _centre(obs.box)
+                dist = math.hypot(ox - tx, oy - ty)
+                if dist <= limit:
+                    pairs.append((dist, ti, oi))
+        for _, ti, oi in sorted(pairs):
+            if ti in matched or oi in used_obs:
+                continue
+            self.tracks[ti].add(observations[oi])
+            matched.add(ti)
+            used_obs.add(oi)
+
+    def flush(self) -> list[PlatePass]:
+        """Close every open track (shutdown, end of a replay)."""
+        out = [p for p in (self._close(t) for t in self.tracks) if p is not None]
+        self.tracks = []
+        return out
+
+    def _close(self, track: Track) -> PlatePass | None:
+        if track.hits < self.config.min_hits or not track.votes:
+            self.discarded += 1
+            return None
+        ranked = sorted(track.votes.items(), key=lambda kv: (-kv[1], kv[0]))
+        text = ranked[0][0]
+        previous = self._last_pass.get(text)
+        self._last_pass[text] = track.last.monotonic
+        if previous is not None and track.first.monotonic - previous <= self.config.repeat_suppress_s:
+            self.suppressed += 1
+            return None
+        total = sum(track.votes.values())
+        w, h = self.frame_size or (1, 1)
+        (fx, fy), (lx, ly) = _centre(track.first.box), _centre(track.last.box)
+        dx, dy = (lx - fx) / w, (ly - fy) / h
+        # the crop comes from the most confident read of the winning text
+        best = track.best_obs.get(text, track.best)
+        return PlatePass(
+            track_id=track.id,
+            text=text,
+            confidence=round(track.best_conf.get(text, 0.0), 4),
+            votes=track.counts.get(text, 0),
+            hits=track.hits,
+            candidates=tuple((t, round(v / total, 4)) for t, v in ranked[1:]),
+            direction=direction_of(dx, dy),
+            motion=(round(dx, 4), round(dy, 4)),
+            first_seen=track.first.captured_at,
+            last_seen=track.last.captured_at,
+            best=best,
+        )

@@ -113,7 +113,7 @@ class CameraConfig(Section):
     motion: MotionConfig = Field(default_factory=MotionConfig, description="Motion gating before inference.")
     presence_zones: list[Zone] = Field(
         default_factory=list,
-        description="Named zones whose face count is reported; empty = one zone 'frame' covering everything.",
+        description="Named zones whose face count is reported; empty = one zone 'full' covering everything.",
     )
 
     @model_validator(mode="after")

@@ -51,6 +51,7 @@ class Track:
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     best_conf: dict[str, float] = field(default_factory=dict)
     best_obs: dict[str, PlateObservation] = field(default_factory=dict)
+    alt_conf: dict[str, float] = field(default_factory=dict)
 
     def add(self, obs: PlateObservation) -> None:
         self.hits += 1
@@ -70,6 +71,7 @@ class Track:
         for text, conf in obs.candidates:
             if text and text != obs.text:
                 self.votes[text] += 0.25 * conf  # an alternative counts, but far less than a best read
+                self.alt_conf[text] = max(self.alt_conf.get(text, 0.0), conf)
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ class PlatePass:
     votes: int
     hits: int
     candidates: tuple[tuple[str, float], ...]
-    """Other texts, with their share of the vote (0-1), best first."""
+    """Other texts with their best reader confidence, in vote order (best first)."""
     direction: str
     """'up', 'down', 'left', 'right' (image directions) or 'stationary'."""
     motion: tuple[float, float]
@@ -212,7 +214,6 @@ class PlateTracker:
         if previous is not None and track.first.monotonic - previous <= self.config.repeat_suppress_s:
             self.suppressed += 1
             return None
-        total = sum(track.votes.values())
         w, h = self.frame_size or (1, 1)
         (fx, fy), (lx, ly) = _centre(track.first.box), _centre(track.last.box)
         dx, dy = (lx - fx) / w, (ly - fy) / h
@@ -224,7 +225,9 @@ class PlateTracker:
             confidence=round(track.best_conf.get(text, 0.0), 4),
             votes=track.counts.get(text, 0),
             hits=track.hits,
-            candidates=tuple((t, round(v / total, 4)) for t, v in ranked[1:]),
+            candidates=tuple(
+                (t, round(track.best_conf.get(t, track.alt_conf.get(t, 0.0)), 4)) for t, _ in ranked[1:]
+            ),
             direction=direction_of(dx, dy),
             motion=(round(dx, 4), round(dy, 4)),
             first_seen=track.first.captured_at,

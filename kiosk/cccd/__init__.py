@@ -1,0 +1,33 @@
+"""CCCD (Vietnamese citizen ID, ICAO 9303 eMRTD) data formats.
+
+Parsers for the LDS files read from the chip (EF.COM, DG1, DG2, DG13, DG14, DG15),
+the QR code printed on the card, passive authentication of EF.SOD, and the typed
+:class:`~kiosk.cccd.identity.CitizenIdentity` result.  The card protocol (BAC,
+PACE, secure messaging) lives elsewhere and hands raw file bytes to these parsers.
+"""
+
+from kiosk.cccd.com import Com, parse_com
+from kiosk.cccd.dg1 import Dg1, parse_dg1
+from kiosk.cccd.dg2 import FaceImage, ImageFormat, parse_dg2
+from kiosk.cccd.dg13 import Dg13, parse_dg13
+from kiosk.cccd.errors import LdsError
+from kiosk.cccd.identity import CitizenIdentity, Gender, IdentitySource, build_identity
+from kiosk.cccd.qr import parse_qr
+
+__all__ = [
+    "CitizenIdentity",
+    "Com",
+    "Dg1",
+    "Dg13",
+    "FaceImage",
+    "Gender",
+    "IdentitySource",
+    "ImageFormat",
+    "LdsError",
+    "build_identity",
+    "parse_com",
+    "parse_dg1",
+    "parse_dg2",
+    "parse_dg13",
+    "parse_qr",
+]

@@ -1,0 +1,98 @@
+"""Writing LDS files (EF.COM, DG1, DG13, DG15, EF.CardAccess) for test cards.
+
+The encoders mirror the parsers: every file built here must parse back to the
+values it was built from, which the tests check.  DG13 can be written in both
+parent layouts seen on real cards.
+"""
+
+from __future__ import annotations
+
+from asn1crypto import core
+
+from kiosk.cccd.com import COM_TAG, DG_TAG_BY_NUMBER
+from kiosk.cccd.dg1 import DG1_TAG
+from kiosk.cccd.dg13 import DG13_TAG
+from kiosk.cccd.tlv import encode_tlv
+
+DG13_UTF8_OID = "1.0.10646.1.0.8"
+#: id-PACE-ECDH-GM-AES-CBC-CMAC-128 (BSI TR-03110-3 / ICAO 9303-11 §9.2.1).
+PACE_ECDH_GM_AES128_OID = "0.4.0.127.0.7.2.2.4.2.2"
+#: Standardized domain parameter 13 = brainpoolP256r1, 12 = NIST P-256.
+PACE_PARAM_BRAINPOOL_P256 = 13
+DG15_TAG = 0x6F
+
+
+def build_com(data_groups: list[int], lds_version: str = "0107", unicode_version: str = "040000") -> bytes:
+    tag_list = bytes(DG_TAG_BY_NUMBER[n] for n in data_groups)
+    body = (
+        encode_tlv(0x5F01, lds_version.encode("ascii"))
+        + encode_tlv(0x5F36, unicode_version.encode("ascii"))
+        + encode_tlv(0x5C, tag_list)
+    )
+    return encode_tlv(COM_TAG, body)
+
+
+def build_dg1(mrz_text: str) -> bytes:
+    """DG1 around a TD1 MRZ (newlines removed: the chip stores 90 characters)."""
+    return encode_tlv(DG1_TAG, encode_tlv(0x5F1F, mrz_text.replace("\n", "").encode("ascii")))
+
+
+def _seq(*parts: bytes) -> bytes:
+    return core.Sequence(contents=b"".join(parts)).dump()
+
+
+def _text(value: str, printable: bool = False) -> bytes:
+    return (core.PrintableString(value) if printable else core.UTF8String(value)).dump()
+
+
+def build_dg13(
+    fields: dict[int, str | None],
+    *,
+    father: str | None = None,
+    mother: str | None = None,
+    parents_layout: str = "separate",
+    spouse: str | None = None,
+) -> bytes:
+    """DG13 with numbered fields.
+
+    ``fields`` maps field number → text (None writes the number with no value,
+    as cards do for empty fields).  Parents (field 13) are written either as two
+    SEQUENCEs (``"separate"``) or both names in one SEQUENCE (``"combined"``);
+    spouse (field 14) in its own SEQUENCE.
+    """
+    items: list[tuple[int, bytes]] = []
+    for number, value in fields.items():
+        body = b"" if value is None else _text(value, printable=number in (1, 15))
+        items.append((number, _seq(core.Integer(number).dump(), body)))
+    if father is not None or mother is not None:
+        if parents_layout == "separate":
+            # An unknown parent is an empty SEQUENCE, as seen on cards.
+            value = b"".join(_seq(_text(n) if n else b"") for n in (father, mother))
+        elif parents_layout == "combined":
+            # Both names in one SEQUENCE: an unknown one must stay as an empty
+            # string, or the mother's name would take the father's position.
+            value = _seq(_text(father or "") + _text(mother or ""))
+        else:
+            raise ValueError(f"unknown parents layout {parents_layout!r}")
+        items.append((13, _seq(core.Integer(13).dump(), value)))
+    if spouse is not None:
+        items.append((14, _seq(core.Integer(14).dump(), _seq(_text(spouse) if spouse else b""))))
+    items.sort(key=lambda item: item[0])
+    field_set = core.Set(contents=b"".join(encoded for _, encoded in items)).dump()
+    body = _seq(core.Integer(1).dump(), core.ObjectIdentifier(DG13_UTF8_OID).dump(), field_set)
+    return encode_tlv(DG13_TAG, body)
+
+
+def build_card_access(parameter_id: int = PACE_PARAM_BRAINPOOL_P256) -> bytes:
+    """EF.CardAccess: SecurityInfos with one PACEInfo (generic mapping, ECDH, AES-128)."""
+    pace_info = _seq(
+        core.ObjectIdentifier(PACE_ECDH_GM_AES128_OID).dump(),
+        core.Integer(2).dump(),
+        core.Integer(parameter_id).dump(),
+    )
+    return core.Set(contents=pace_info).dump()
+
+
+def build_dg15(subject_public_key_info_der: bytes) -> bytes:
+    """DG15 around the Active Authentication public key (SubjectPublicKeyInfo DER)."""
+    return encode_tlv(DG15_TAG, subject_public_key_info_der)

@@ -72,6 +72,7 @@ class SecureChannel:
         cla = cmd.cla | 0x0C
         header = pad(bytes([cla, cmd.ins, cmd.p1, cmd.p2]), keys.block)
         extended = cmd.ne is not None and cmd.ne > MAX_SHORT_NE
+        keys.increment()  # before encrypting: the AES IV is derived from this SSC
         body = b""
         if cmd.data:
             tag = 0x85 if cmd.ins & 1 else 0x87
@@ -79,7 +80,6 @@ class SecureChannel:
             body += encode_tlv(tag, enc if tag == 0x85 else b"\x01" + enc)
         if cmd.ne is not None:
             body += encode_tlv(0x97, _le_bytes(cmd.ne, extended))
-        keys.increment()
         mac = keys.mac(header + body)
         data = body + encode_tlv(0x8E, mac)
         # Ask for everything the card has: the response length is implied by DO97.

@@ -1,0 +1,1 @@
+"""Our CCCD card emulator speaking the vpcd socket protocol (tests, demos, benchmark)."""

@@ -1,0 +1,237 @@
+"""The one module that talks to paho-mqtt.
+
+`BrokerLink` is a single connection: a fresh paho client per attempt, driven by the
+caller's thread through `poll()`. A new client per attempt matters: paho keeps
+unacknowledged publishes in RAM and re-sends them on reconnect, but the outbox is the
+only source of truth for what is sent, so after a disconnect everything in flight is
+simply read again from the outbox; a discarded client takes its RAM queue with it.
+The paho queue is capped at `max_messages`, so it can never grow without bound.
+Callbacks only append small event records to a list that `poll()` hands back: all
+decisions are made by the publisher loop, never inside paho."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties, VariableByteIntegers, writeInt32, writeUTF
+
+from edge.publisher.errors import ConnectError, PublishRefused
+from firmware_config.mqtt import MqttConfig
+
+FAILURE_CODE = 0x80  # MQTT v5: reason codes >= 0x80 are failures
+
+
+@dataclass(frozen=True)
+class Connected:
+    receive_maximum: int | None  # the broker's limit on our QoS 1 publishes in flight
+    session_present: bool
+
+
+@dataclass(frozen=True)
+class Refused:
+    """CONNACK with a failure reason code (e.g. not authorised, bad client id)."""
+
+    code: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Lost:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Acked:
+    mid: int
+    code: int  # v5 PUBACK reason code; 0 or 0x10 (no matching subscribers) are success
+    reason: str
+
+    @property
+    def ok(self) -> bool:
+        return self.code < FAILURE_CODE
+
+
+LinkEvent = Connected | Refused | Lost | Acked
+
+
+_PROPERTY_IDS = Properties(PacketTypes.PUBLISH).names
+
+
+class _PublishProperties(Properties):
+    """PUBLISH properties encoded once, with paho's own encoders.
+
+    paho's generic `Properties` resolves every property name by scanning its name table
+    with string replaces, which costs more CPU than the rest of a publish; an event
+    carries the same three properties every time, so they are packed directly. The
+    bytes are identical to what `Properties.pack()` produces."""
+
+    def __init__(self, content_type: str | None, expiry_s: int | None, user: Sequence[tuple[str, str]]):
+        buf = b""
+        if expiry_s is not None:
+            buf += VariableByteIntegers.encode(_PROPERTY_IDS["Message Expiry Interval"]) + writeInt32(
+                expiry_s
+            )
+        if content_type is not None:
+            buf += VariableByteIntegers.encode(_PROPERTY_IDS["Content Type"]) + writeUTF(content_type)
+        user_id = VariableByteIntegers.encode(_PROPERTY_IDS["User Property"])
+        for key, value in user:
+            buf += user_id + writeUTF(key) + writeUTF(value)
+        object.__setattr__(self, "packetType", PacketTypes.PUBLISH)
+        object.__setattr__(self, "_packed", VariableByteIntegers.encode(len(buf)) + buf)
+        object.__setattr__(
+            self, "_summary", f"[content_type={content_type}, expiry={expiry_s}, user={list(user)}]"
+        )
+
+    def pack(self) -> bytes:
+        return self._packed
+
+    def __str__(self) -> str:
+        return self._summary
+
+
+class _Inbox:
+    """Event list shared with paho's callbacks (closures over this, not over the link,
+    so a dropped link is freed at once without waiting for the cycle collector)."""
+
+    def __init__(self) -> None:
+        self.events: list[LinkEvent] = []
+        self.lost = False
+
+
+def _install_callbacks(client: mqtt.Client, inbox: _Inbox) -> None:
+    def on_connect(_c, _u, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            inbox.events.append(Refused(reason_code.value, reason_code.getName()))
+            return
+        rmax = getattr(properties, "ReceiveMaximum", None) if properties is not None else None
+        inbox.events.append(Connected(receive_maximum=rmax, session_present=bool(flags.session_present)))
+
+    def on_disconnect(_c, _u, _flags, reason_code, _properties) -> None:
+        if not inbox.lost:
+            inbox.lost = True
+            inbox.events.append(Lost(reason_code.getName() if reason_code is not None else "connection lost"))
+
+    def on_publish(_c, _u, mid, reason_code, _properties) -> None:
+        inbox.events.append(Acked(mid, reason_code.value, reason_code.getName()))
+
+    client.on_connect = on_connect
+    client.on_disconnect = on_disconnect
+    client.on_publish = on_publish
+
+
+class BrokerLink:
+    """One MQTT v5 connection attempt and its lifetime; not thread-safe by design (the
+    publisher thread is its only user)."""
+
+    def __init__(
+        self,
+        config: MqttConfig,
+        client_id: str,
+        *,
+        will_topic: str,
+        tls_context: ssl.SSLContext | None,
+        max_messages: int,
+    ) -> None:
+        self._config = config
+        self._inbox = _Inbox()
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5
+        )
+        client.connect_timeout = config.connect_timeout_s
+        client.max_inflight_messages_set(max_messages)
+        client.max_queued_messages_set(max_messages)
+        client.will_set(will_topic, b"offline", qos=1, retain=True)
+        if tls_context is not None:
+            client.tls_set_context(tls_context)
+        _install_callbacks(client, self._inbox)
+        self._client: mqtt.Client | None = client
+
+    def open(self) -> None:
+        """TCP (+ TLS handshake) and CONNECT, each bounded by `connect_timeout_s`. The
+        CONNACK arrives later through `poll()`; a frozen broker accepts TCP and never
+        answers, so the caller keeps its own CONNACK deadline."""
+        assert self._client is not None
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self._config.session_expiry_s
+        try:
+            rc = self._client.connect(
+                self._config.host,
+                self._config.port,
+                keepalive=self._config.keepalive_s,
+                clean_start=False,
+                properties=props,
+            )
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            self.abort()
+            raise ConnectError(f"{type(exc).__name__}: {exc}") from exc
+        if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            self.abort()
+            raise ConnectError(mqtt.error_string(rc))
+
+    def poll(self, timeout: float) -> list[LinkEvent]:
+        """Run paho's network loop once (read, write, keepalive) and return what happened."""
+        client = self._client
+        if client is not None and not self._inbox.lost:
+            try:
+                rc = client.loop(timeout)
+            except (OSError, ssl.SSLError) as exc:
+                rc = MQTTErrorCode.MQTT_ERR_CONN_LOST
+                self._mark_lost(f"{type(exc).__name__}: {exc}")
+            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                self._mark_lost(mqtt.error_string(rc))
+        events, self._inbox.events = self._inbox.events, []
+        return events
+
+    def publish(
+        self,
+        topic: str,
+        payload: bytes,
+        *,
+        qos: int = 1,
+        retain: bool = False,
+        content_type: str | None = None,
+        expiry_s: int | None = None,
+        user_properties: Sequence[tuple[str, str]] = (),
+    ) -> int | None:
+        """Hand one message to paho; returns its mid, or None when there is no room in
+        paho's capped queue (the caller tries again later)."""
+        assert self._client is not None
+        props = None
+        if content_type is not None or expiry_s is not None or user_properties:
+            props = _PublishProperties(content_type, expiry_s, user_properties)
+        try:
+            info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=props)
+        except ValueError as exc:  # oversize payload or invalid topic: never sendable
+            raise PublishRefused(str(exc)) from exc
+        if info.rc == MQTTErrorCode.MQTT_ERR_QUEUE_SIZE:
+            return None
+        # rc NO_CONN: the socket just died; the Lost event follows and the row is re-read.
+        return info.mid
+
+    def close(self) -> None:
+        """Normal DISCONNECT (the broker then discards the Last Will) and close."""
+        client = self._client
+        if client is not None and client.is_connected():
+            client.disconnect()
+            client.loop(0.0)
+        self.abort()
+
+    def abort(self) -> None:
+        """Drop the connection without DISCONNECT, so the broker publishes the Last Will
+        (used after a CONNACK timeout or a stalled broker)."""
+        client, self._client = self._client, None
+        self._inbox.lost = True
+        if client is not None:
+            sock = client.socket()
+            if sock is not None:
+                sock.close()
+
+    def _mark_lost(self, reason: str) -> None:
+        if not self._inbox.lost:
+            self._inbox.lost = True
+            self._inbox.events.append(Lost(reason))

@@ -1,0 +1,162 @@
+"""Publisher against a real Mosquitto: what reaches the broker, with which topics and
+MQTT v5 properties, retained status and stats, and a pipelined in-flight window."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+from edge.events import Attachment, EventDraft, Priority
+from edge.outbox import Outbox
+from edge.publisher import Publisher
+from edge.publisher.backoff import Backoff
+from firmware_config.storage import StorageConfig
+from tests.broker import Broker, Subscriber, wait_until
+
+DEVICE = "hcm-q1-cam-0007"
+
+
+@pytest.fixture
+def outbox(tmp_path: Path):
+    box = Outbox(StorageConfig(path=tmp_path / "outbox.db"), DEVICE)
+    yield box
+    box.close()
+
+
+@pytest.fixture
+def running(plain_broker: Broker, outbox: Outbox):
+    """A started publisher on the plain broker; stopped (flushed) at teardown."""
+    made: list[Publisher] = []
+
+    def start(**overrides) -> Publisher:
+        pub = Publisher(plain_broker.mqtt_config(**overrides), DEVICE, outbox)
+        pub.start()
+        made.append(pub)
+        return pub
+
+    yield start
+    for pub in made:
+        pub.stop(flush_timeout_s=2.0)
+
+
+def _selftest(n: int, **kw) -> EventDraft:
+    return EventDraft(type="selftest", body={"run_id": "t", "n": n}, **kw)
+
+
+def test_events_and_attachments_reach_the_broker_with_v5_properties(
+    plain_broker, outbox, running, subscriber_factory
+):
+    sub: Subscriber = subscriber_factory(plain_broker, f"devices/{DEVICE}/+/#")
+    crop = Attachment(content_type="image/jpeg", data=b"\xff\xd8fake-jpeg\xff\xd9")
+    stored = [outbox.append(_selftest(0)), outbox.append(_selftest(1, attachments=(crop,)))]
+    pub = running()
+    pub.notify()
+    assert wait_until(lambda: len([m for m in sub.received() if "/status" not in m[0]]) >= 3, 10)
+    assert wait_until(lambda: outbox.stats().depth == 0, 5)
+
+    msgs = {m.topic: m for m in sub.raw() if "/status" not in m.topic and "/stats" not in m.topic}
+    ev_topic = f"devices/{DEVICE}/events/selftest"
+    events = [m for m in sub.raw() if m.topic == ev_topic]
+    assert [json.loads(m.payload)["seq"] for m in events] == [s.seq for s in stored]
+    first = events[0]
+    assert first.payload == stored[0].to_json()
+    assert first.properties.ContentType == "application/json"
+    assert dict(first.properties.UserProperty) == {"event_id": stored[0].event_id, "seq": str(stored[0].seq)}
+    # Message expiry comes from the event's TTL on the device (default 7 days).
+    assert 7 * 86400 - 60 < first.properties.MessageExpiryInterval <= 7 * 86400
+    att = msgs[f"devices/{DEVICE}/attachments/{crop.id}"]
+    assert att.payload == crop.data
+    assert att.properties.ContentType == "image/jpeg"
+    assert dict(att.properties.UserProperty)["event_id"] == stored[1].event_id
+    assert pub.snapshot()["acked"] == 3
+
+
+def test_status_is_retained_online_then_offline_after_clean_stop(plain_broker, outbox, subscriber_factory):
+    pub = Publisher(plain_broker.mqtt_config(), DEVICE, outbox)
+    pub.start()
+    status = f"devices/{DEVICE}/status"
+    assert wait_until(lambda: pub.snapshot()["state"] == "connected", 10)
+    late = subscriber_factory(plain_broker, status, client_id="late-1")  # joins after: sees retained
+    assert wait_until(lambda: [(m[1], m[3]) for m in late.received()] == [(b"online", True)], 5)
+    pub.stop(flush_timeout_s=2.0)
+    assert wait_until(lambda: [m[1] for m in late.received()] == [b"online", b"offline"], 5)
+    later = subscriber_factory(plain_broker, status, client_id="late-2")
+    assert wait_until(lambda: [(m[1], m[3]) for m in later.received()] == [(b"offline", True)], 5)
+    assert pub.snapshot()["state"] == "stopped"
+    assert not pub.healthy()
+
+
+def test_stats_topic_is_retained_json_with_outbox_and_connection_figures(
+    plain_broker, outbox, running, subscriber_factory
+):
+    for i in range(5):
+        outbox.append(_selftest(i))
+    running(stats_interval_s=0.2)
+    assert wait_until(lambda: outbox.stats().depth == 0, 10)
+    sub = subscriber_factory(plain_broker, f"devices/{DEVICE}/stats")
+
+    def latest() -> dict:
+        got = sub.received()
+        return json.loads(got[-1][1]) if got else {}
+
+    assert wait_until(lambda: latest().get("connection", {}).get("acked") == 5, 5)
+    stats = latest()
+    assert stats["device_id"] == DEVICE
+    assert stats["connection"]["state"] == "connected"
+    assert stats["outbox"]["depth"] == 0
+    assert stats["outbox"]["acked_total"] == 5
+    assert {"publish_rate_per_s", "reconnects", "rejected", "last_error"} <= stats["connection"].keys()
+    assert sub.received()[0][3] is True  # the first one a new subscriber gets is the retained copy
+
+
+def test_window_keeps_many_publishes_in_flight_and_never_more(plain_broker, outbox, running):
+    """Pipelined, not stop-and-wait: with the broker frozen, exactly `inflight_window`
+    publishes are outstanding; paho's queue holds nothing beyond that."""
+    pub = running(inflight_window=10, keepalive_s=30)
+    assert wait_until(lambda: pub.snapshot()["state"] == "connected", 10)
+    plain_broker.freeze()
+    try:
+        outbox.append_many([_selftest(i) for i in range(50)])
+        pub.notify()
+        assert wait_until(lambda: pub.snapshot()["inflight"] == 10, 5)
+        time.sleep(0.5)
+        snap = pub.snapshot()
+        assert (snap["inflight"], snap["published"], snap["acked"]) == (10, 10, 0)
+    finally:
+        plain_broker.thaw()
+    assert wait_until(lambda: outbox.stats().depth == 0, 10)
+    assert pub.snapshot()["acked"] == 50
+
+
+def test_appends_from_another_process_are_seen_without_notify(plain_broker, outbox, running, tmp_path):
+    pub = running(poll_interval_s=0.1)
+    assert wait_until(lambda: pub.snapshot()["state"] == "connected", 10)
+    other = Outbox(StorageConfig(path=tmp_path / "outbox.db"), DEVICE)  # a second handle, no notify
+    try:
+        other.append(_selftest(0, priority=Priority.HIGH))
+    finally:
+        other.close()
+    assert wait_until(lambda: pub.snapshot()["acked"] == 1, 5)
+
+
+def test_backoff_is_exponential_with_full_jitter():
+    b = Backoff(0.5, 8.0, random.Random(7))
+    ceilings, delays = [], []
+    for _ in range(8):
+        ceilings.append(b.ceiling())
+        delays.append(b.next_delay())
+    assert ceilings == [1.0, 2.0, 4.0, 8.0, 8.0, 8.0, 8.0, 8.0]
+    assert all(0.5 <= d <= c for d, c in zip(delays, ceilings, strict=True))
+    # Jitter: a fleet of devices draws different delays for the same attempt.
+    fleet = [Backoff(0.5, 8.0, random.Random(seed)) for seed in range(50)]
+    for dev in fleet:
+        for _ in range(3):
+            dev.next_delay()
+    fourth = [dev.next_delay() for dev in fleet]
+    assert max(fourth) - min(fourth) > 4.0
+    b.reset()
+    assert b.ceiling() == 1.0

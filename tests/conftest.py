@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.broker"]  # Mosquitto, test PKI and subscriber fixtures
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
 PLATES_DIR = SHARED_DIR / "datasets" / "vn-plates"

@@ -112,10 +112,7 @@ class PaceCard:
         if state.step == 1:
             state.nonce = os.urandom(cipher.block)
             key = state.password.key(cipher)
-            if cipher is Cipher.DES3:
-                z = des3_cbc(key, state.nonce)
-            else:
-                z = aes_cbc(key, state.nonce, bytes(16))
+            z = des3_cbc(key, state.nonce) if cipher is Cipher.DES3 else aes_cbc(key, state.nonce, bytes(16))
             return encode_tlv(0x7C, encode_tlv(0x80, z)), SW_OK, None
         if state.step == 2:
             terminal = ec.decode_point(curve, _require(inner, 0x81))

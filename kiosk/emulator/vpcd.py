@@ -8,6 +8,7 @@ send back the same way. Closing the socket is the card leaving the field."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -60,10 +61,8 @@ class VpcdLink:
         self._stop.set()
         sock = self._sock
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def serve_forever(self) -> None:
         card = self._factory()

@@ -97,7 +97,7 @@ def render_demo_video(
     rng = np.random.default_rng(seed)
     background = road_background(rng)
     plate = draw_plate(text, 220)
-    n = int(round(fps * seconds))
+    n = round(fps * seconds)
     enter, leave = int(n * 0.25), int(n * 0.75)  # empty road before and after the pass
     fourcc = cv2.VideoWriter_fourcc(*("mp4v" if path.suffix == ".mp4" else "MJPG"))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -115,7 +115,7 @@ def render_demo_video(
                 draw_car(frame, WIDTH / 2 + 60 * np.sin(t * 2), bottom, scale, plate)
                 if bottom <= HEIGHT:
                     visible.append(i)
-            noise = rng.normal(0, 2.0, frame.shape[:2] + (1,))
+            noise = rng.normal(0, 2.0, (*frame.shape[:2], 1))
             writer.write(np.clip(frame + noise, 0, 255).astype(np.uint8))
     finally:
         writer.release()

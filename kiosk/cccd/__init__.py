@@ -10,11 +10,14 @@ from kiosk.cccd.com import Com, parse_com
 from kiosk.cccd.dg1 import Dg1, parse_dg1
 from kiosk.cccd.dg2 import FaceImage, ImageFormat, parse_dg2
 from kiosk.cccd.dg13 import Dg13, parse_dg13
+from kiosk.cccd.dg14 import SecurityInfos, parse_dg14, parse_security_infos
+from kiosk.cccd.dg15 import AaPublicKey, parse_dg15
 from kiosk.cccd.errors import LdsError
 from kiosk.cccd.identity import CitizenIdentity, Gender, IdentitySource, build_identity
 from kiosk.cccd.qr import parse_qr
 
 __all__ = [
+    "AaPublicKey",
     "CitizenIdentity",
     "Com",
     "Dg1",
@@ -24,10 +27,14 @@ __all__ = [
     "IdentitySource",
     "ImageFormat",
     "LdsError",
+    "SecurityInfos",
     "build_identity",
     "parse_com",
     "parse_dg1",
     "parse_dg2",
     "parse_dg13",
+    "parse_dg14",
+    "parse_dg15",
     "parse_qr",
+    "parse_security_infos",
 ]

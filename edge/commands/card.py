@@ -1,0 +1,162 @@
+"""`edge card ...`: technician tools for the kiosk's card reader.
+
+`edge card readers` lists the PC/SC readers; `edge card read` reads a CCCD
+chip with the access key given on the command line and prints the typed,
+passive-authenticated result. Exit codes tell a script (or a technician on the
+phone) what went wrong without parsing text."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_NO_READER = 3
+EXIT_NO_CARD = 4
+EXIT_ACCESS_DENIED = 5
+EXIT_READ_ERROR = 6
+EXIT_AUTH_FAILED = 7
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("card", help="card reader tools (list readers, read a CCCD chip)")
+    card_sub = p.add_subparsers(dest="card_command", metavar="ACTION", required=True)
+
+    lst = card_sub.add_parser("readers", help="list PC/SC readers and whether a card is present")
+    lst.set_defaults(func=run_readers)
+
+    rd = card_sub.add_parser(
+        "read",
+        help="read a CCCD chip",
+        description=(
+            "Read a CCCD chip (PACE with the CAN or MRZ data, BAC fallback), parse it and run passive "
+            f"authentication. Exit codes: {EXIT_OK} ok, {EXIT_USAGE} usage, {EXIT_NO_READER} no reader or "
+            f"no pcscd, {EXIT_NO_CARD} no card, {EXIT_ACCESS_DENIED} access denied (wrong key), "
+            f"{EXIT_READ_ERROR} read error, {EXIT_AUTH_FAILED} chip not genuine (passive authentication)."
+        ),
+    )
+    rd.add_argument("--reader", help="reader name or unique substring (default: first reader)")
+    key = rd.add_mutually_exclusive_group(required=True)
+    key.add_argument("--mrz", help="the 3 TD1 MRZ lines (newlines or spaces between them)")
+    key.add_argument(
+        "--doc-number", help="document number (CCCD: last 9 digits of the ID); needs --birth --expiry"
+    )
+    key.add_argument("--can", help="card access number (CCCD: last 6 digits of the ID)")
+    rd.add_argument("--birth", help="date of birth YYMMDD (with --doc-number)")
+    rd.add_argument("--expiry", help="date of expiry YYMMDD (with --doc-number)")
+    rd.add_argument("--csca", type=Path, help="folder of trusted CSCA certificates (PEM/DER)")
+    rd.add_argument("--no-photo", action="store_true", help="do not read DG2 (face image)")
+    rd.add_argument("--json", action="store_true", help="print the full result as JSON")
+    rd.add_argument("--wait", type=float, default=10.0, help="seconds to wait for a card (default 10)")
+    rd.add_argument(
+        "--timeout", type=float, default=20.0, help="upper bound for the read in seconds (default 20)"
+    )
+    rd.add_argument(
+        "--extended-length", choices=("auto", "on", "off"), default="auto", help="extended-length reads"
+    )
+    rd.set_defaults(func=run_read)
+
+
+def _fail(code: int, kind: str, message: str, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"error": kind, "message": message, "exit_code": code}, ensure_ascii=False))
+    else:
+        print(f"edge card: {kind}: {message}", file=sys.stderr)
+    return code
+
+
+def run_readers(args: argparse.Namespace) -> int:
+    from drivers.pcsc.context import PcscContext
+    from drivers.pcsc.errors import ReaderError
+
+    try:
+        with PcscContext() as ctx:
+            names = ctx.readers()
+            for name in names:
+                print(f"{name}\t{'card present' if ctx.card_present(name) else 'empty'}")
+    except ReaderError as exc:
+        return _fail(EXIT_NO_READER, "no_reader", str(exc), False)
+    if not names:
+        return _fail(EXIT_NO_READER, "no_reader", "no PC/SC reader attached", False)
+    return EXIT_OK
+
+
+def _access_key(args: argparse.Namespace):
+    from kiosk.cccd.mrz import BacKeyInfo, parse_td1
+    from kiosk.emrtd.session import AccessKey
+
+    if args.can:
+        return AccessKey(can=args.can)
+    if args.mrz:
+        mrz = parse_td1(args.mrz)
+        return AccessKey(mrz=BacKeyInfo(mrz.document_number, mrz.birth_yymmdd, mrz.expiry_yymmdd))
+    if not (args.birth and args.expiry):
+        raise ValueError("--doc-number needs --birth and --expiry (YYMMDD)")
+    return AccessKey(mrz=BacKeyInfo(args.doc_number, args.birth, args.expiry))
+
+
+def run_read(args: argparse.Namespace) -> int:
+    from drivers.pcsc.connection import CardConnection
+    from drivers.pcsc.context import PcscContext
+    from drivers.pcsc.errors import NoCardError, NoReaderError, PcscUnavailableError, ReaderError
+    from kiosk.cccd.errors import LdsError
+    from kiosk.cccd.trust_store import TrustStore
+    from kiosk.emrtd.channel import ApduChannel
+    from kiosk.emrtd.chip_read import read_chip
+    from kiosk.emrtd.errors import AccessDeniedError, EmrtdError
+    from kiosk.emrtd.files import extended_length_in_atr
+
+    as_json = args.json
+    try:
+        key = _access_key(args)
+        trust = TrustStore.from_directory(args.csca) if args.csca else TrustStore([])
+    except (ValueError, LdsError) as exc:
+        return _fail(EXIT_USAGE, "usage", str(exc), as_json)
+    try:
+        with PcscContext() as ctx:
+            reader = ctx.resolve(args.reader)
+            ctx.wait_for_card(reader, args.wait)
+            with CardConnection(ctx, reader, deadline_s=args.timeout) as conn:
+                extended = {"on": True, "off": False}.get(args.extended_length)
+                if extended is None:
+                    extended = extended_length_in_atr(conn.atr)
+                result = read_chip(
+                    ApduChannel(conn), key, trust, extended_length=extended, include_photo=not args.no_photo
+                )
+    except (PcscUnavailableError, NoReaderError) as exc:
+        return _fail(EXIT_NO_READER, "no_reader", str(exc), as_json)
+    except NoCardError as exc:
+        return _fail(EXIT_NO_CARD, "no_card", str(exc), as_json)
+    except AccessDeniedError as exc:
+        return _fail(EXIT_ACCESS_DENIED, "access_denied", str(exc), as_json)
+    except (ReaderError, EmrtdError) as exc:
+        return _fail(EXIT_READ_ERROR, "read_error", f"{type(exc).__name__}: {exc}", as_json)
+
+    pa = result.passive_auth
+    chain_ok = pa.chain.value == "ok" or (
+        args.csca is None and pa.chain.value in ("unknown_csca", "not_checked")
+    )
+    genuine = (
+        pa.structure.value == "ok" and pa.hashes.value == "ok" and pa.signature.value == "ok" and chain_ok
+    )
+    payload = result.to_json_dict(include_photo=not args.no_photo)
+    payload["genuine"] = genuine
+    payload["trust_store"] = str(args.csca) if args.csca else None
+    if as_json:
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        ident = result.identity
+        print(f"{ident.full_name or '?'} ({ident.personal_number or '?'}) via {result.raw.access_method}")
+        print(
+            f"passive authentication: structure {pa.structure.value}, hashes {pa.hashes.value}, "
+            f"signature {pa.signature.value}, chain {pa.chain.value}"
+        )
+        print(
+            f"{result.raw.apdu_count} APDUs, {result.raw.bytes_read} bytes, {result.timings()['total_s']} s"
+        )
+        if ident.partial:
+            print(f"partial: missing {', '.join(ident.missing_fields + ident.invalid_fields)}")
+    return EXIT_OK if genuine else EXIT_AUTH_FAILED

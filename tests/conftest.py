@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.broker"]  # Mosquitto, test PKI and subscriber fixtures
+pytest_plugins = [
+    "tests.broker",  # Mosquitto, test PKI and subscriber fixtures
+    "tests.pcsc_stack",  # pcscd + vpcd + CCCD emulator, test card PKI
+]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"

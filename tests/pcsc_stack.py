@@ -1,0 +1,64 @@
+"""Fixtures for the real PC/SC stack (loaded from conftest via pytest_plugins).
+
+One pcscd for the whole session (started as root in the foreground with only
+the vpcd driver configured, stopped at the end), one test PKI, one test
+citizen. Tests present cards with `kiosk.emulator.stack.presented`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from kiosk.cccd.testcard import TestPerson, TestPki, build_card_files
+from kiosk.emulator.profile import CardProfile
+from kiosk.emulator.stack import READER_NAME, PcscdProcess, StackUnavailable
+
+
+@dataclass(frozen=True)
+class CardKit:
+    """Everything a card test needs: the person, the PKI and a profile maker."""
+
+    person: TestPerson
+    pki: TestPki
+    reader: str = READER_NAME
+
+    def profile(self, person: TestPerson | None = None, **build_options: object) -> CardProfile:
+        who = person or self.person
+        pace = build_options.pop("pace", True)
+        extended = build_options.pop("extended_length", True)
+        if not pace:
+            build_options["pace_parameter_id"] = None
+        files = build_card_files(who, self.pki, **build_options)  # type: ignore[arg-type]
+        return CardProfile(
+            files=files,
+            document_number=who.document_number,
+            birth=who.birth_yymmdd,
+            expiry=who.expiry_yymmdd,
+            can=who.can,
+            pace=bool(pace),
+            extended_length=bool(extended),
+        )
+
+    @property
+    def trust_dir(self) -> Path:
+        return self.pki.trust_dir
+
+
+@pytest.fixture(scope="session")
+def pcsc_stack() -> Iterator[PcscdProcess]:
+    try:
+        process = PcscdProcess()
+    except StackUnavailable as exc:
+        pytest.fail(f"PC/SC test stack unavailable: {exc}", pytrace=False)
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def card_kit(tmp_path_factory: pytest.TempPathFactory) -> CardKit:
+    return CardKit(TestPerson.default(), TestPki.generate(tmp_path_factory.mktemp("pki")))

@@ -91,3 +91,11 @@ def model_path(name: str, weights_dir: Path = WEIGHTS_DIR) -> Path:
     if name not in manifests:
         raise KeyError(f"no manifest for model {name!r} in {MANIFEST_DIR} (known: {', '.join(manifests)})")
     return weights_path(manifests[name], weights_dir)
+
+
+def resolve_model(ref: str, weights_dir: Path = WEIGHTS_DIR) -> Path:
+    """A config `model` value: a manifest name (`ppocr_v6_rec_small`) or a path to an
+    `.onnx` file (a team's own model dropped in)."""
+    if ref.endswith(".onnx"):
+        return Path(ref)
+    return model_path(ref, weights_dir)

@@ -1,0 +1,104 @@
+"""Find and read the plates in a frame.
+
+    reader = PlateReader(detector, recognizer, config)
+    for plate in reader.read(frame_bgr): print(plate.text, plate.confidence)
+
+The detector gives plate boxes; each crop is classified one-line/two-line, split into
+text lines, and *all* lines of all plates in the frame are read in one recogniser
+batch. Each plate is then decoded against the Vietnamese plate grammar; crops whose
+text fits no plate format (logos, signs, stickers) are dropped here, which is what
+lifts detection precision beyond the detector's own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edge.vision.plates.lines import Layout, layout_options, split_lines
+from edge.vision.plates.plate_decode import GrammarDecoder, PlateCandidate
+from edge.vision.plugins import Box, Detector, TextRecognizer
+from firmware_config.plates import PlateReaderConfig
+
+
+@dataclass(frozen=True)
+class PlateRead:
+    box: Box
+    text: str  # label style: 51F-123.45 / 59-X1 123.45
+    confidence: float
+    candidates: tuple[tuple[str, float], ...]  # other readings, best first (text, confidence)
+    layout: Layout
+    detection_score: float = 1.0
+
+
+class PlateReader:
+    def __init__(
+        self, detector: Detector, recognizer: TextRecognizer, config: PlateReaderConfig | None = None
+    ) -> None:
+        self.detector = detector
+        self.recognizer = recognizer
+        self.config = config or PlateReaderConfig()
+        self.decoder = GrammarDecoder()
+
+    def read(self, frame_bgr: np.ndarray) -> list[PlateRead]:
+        """Plates found and read in a full frame, best detection first."""
+        detections = self.detector.detect(frame_bgr)
+        crops, boxes, scores = [], [], []
+        h, w = frame_bgr.shape[:2]
+        m = self.config.crop_margin
+        for det in detections:
+            x1, y1, x2, y2 = det.box
+            dx, dy = (x2 - x1) * m, (y2 - y1) * m
+            cx1, cy1 = max(0, int(x1 - dx)), max(0, int(y1 - dy))
+            cx2, cy2 = min(w, round(x2 + dx)), min(h, round(y2 + dy))
+            if cx2 - cx1 < 8 or cy2 - cy1 < 6:
+                continue
+            crops.append(frame_bgr[cy1:cy2, cx1:cx2])
+            boxes.append(det.box)
+            scores.append(det.score)
+        reads = self.read_crops(crops)
+        return [
+            PlateRead(box, r.text, r.confidence, r.candidates, r.layout, score)
+            for box, score, r in zip(boxes, scores, reads, strict=True)
+            if r is not None
+        ]
+
+    def read_crop(self, crop_bgr: np.ndarray) -> PlateRead | None:
+        """Read one plate crop (no detection); None when it is not a readable plate."""
+        return self.read_crops([crop_bgr])[0]
+
+    def read_crops(self, crops: list[np.ndarray]) -> list[PlateRead | None]:
+        """Read plate crops; all their text lines go to the recogniser in one batch."""
+        if not crops:
+            return []
+        jobs: list[tuple[int, Layout, int, int]] = []  # crop index, layout, first line, line count
+        flat: list[np.ndarray] = []
+        for i, crop in enumerate(crops):
+            for layout in layout_options(crop, self.config.two_line_max_aspect):
+                lines = split_lines(crop, layout)
+                jobs.append((i, layout, len(flat), len(lines)))
+                flat.extend(lines)
+        texts = self.recognizer.read(flat)
+        best: list[tuple[Layout, list[PlateCandidate]] | None] = [None] * len(crops)
+        for i, layout, start, count in jobs:
+            cands = self.decoder.decode(texts[start : start + count], layout)
+            current = best[i]
+            if current is None or (
+                cands and (not current[1] or cands[0].confidence > current[1][0].confidence)
+            ):
+                best[i] = (layout, cands)
+        return [
+            self._accept(crop, *choice) if choice else None for crop, choice in zip(crops, best, strict=True)
+        ]
+
+    def _accept(self, crop: np.ndarray, layout: Layout, cands: list[PlateCandidate]) -> PlateRead | None:
+        if not cands:
+            return None
+        best = cands[0]
+        if best.confidence < self.config.min_confidence or best.score_gap > self.config.max_score_gap:
+            return None
+        h, w = crop.shape[:2]
+        others = tuple((c.plate.formatted(), round(c.confidence, 4)) for c in cands[1:])
+        return PlateRead(
+            (0.0, 0.0, float(w), float(h)), best.plate.formatted(), best.confidence, others, layout
+        )

@@ -1,0 +1,96 @@
+"""Plate reading: which detector and text recogniser backends run, on which models.
+
+Each backend section has a `type` key that selects the plug-in class
+(`edge.vision.plates.register_plate_backends`); `model` is a manifest name from
+`models/manifests/` or a path to an `.onnx` file in the same layout."""
+
+from typing import Literal
+
+from pydantic import Field
+
+from firmware_config.base import Section
+
+
+class YoloPlateDetectorConfig(Section):
+    type: Literal["yolo"] = Field(
+        default="yolo",
+        description="YOLOv8/YOLO11 ONNX export layout: output [1, 4+classes, N], letterboxed input.",
+    )
+    model: str = Field(default="plate_det_416", description="Manifest name or path of the .onnx detector.")
+    input_size: tuple[int, int] | None = Field(
+        default=None,
+        description="(width, height) fed to the model; default: the model's own fixed input shape.",
+    )
+    score_threshold: float = Field(default=0.5, gt=0, lt=1, description="Minimum class score to keep a box.")
+    iou_threshold: float = Field(
+        default=0.45, gt=0, lt=1, description="Boxes overlapping more are merged by NMS."
+    )
+    max_detections: int = Field(default=16, ge=1, le=300, description="At most this many plates per frame.")
+    class_names: list[str] = Field(
+        default_factory=lambda: ["plate"], description="Label of each model class."
+    )
+    plate_classes: list[str] | None = Field(
+        default=None, description="Keep only these classes (for multi-class detectors); default: all."
+    )
+
+
+class PpOcrDetectorConfig(Section):
+    type: Literal["ppocr_det"] = Field(
+        default="ppocr_det",
+        description="PP-OCR DB text detector whose text lines are grouped into plate proposals.",
+    )
+    model: str = Field(
+        default="ppocr_v6_det_small", description="Manifest name or path of the DB text detector."
+    )
+    max_side: int = Field(
+        default=960, ge=160, le=2048, description="Longest image side fed to the model (px)."
+    )
+    threshold: float = Field(default=0.3, gt=0, lt=1, description="Text probability that counts as text.")
+    min_score: float = Field(
+        default=0.6, gt=0, lt=1, description="Minimum mean probability inside a line box."
+    )
+
+
+class CtcRecognizerConfig(Section):
+    type: Literal["ppocr_ctc"] = Field(
+        default="ppocr_ctc",
+        description="CTC text recogniser in PP-OCR layout: input [B,3,48,W], charset in metadata `character`.",
+    )
+    model: str = Field(default="ppocr_v6_rec_small", description="Manifest name or path of the recogniser.")
+    height: int = Field(default=48, ge=16, le=64, description="Input height the model was trained for.")
+    max_width: int = Field(
+        default=320, ge=32, le=1280, description="Crops wider than this (after scaling) are squeezed."
+    )
+    width_scale: float = Field(
+        default=1.0,
+        gt=0.3,
+        le=1.5,
+        description="Horizontal squeeze of crops before reading (smaller = faster).",
+    )
+
+
+class PlateReaderConfig(Section):
+    detector: YoloPlateDetectorConfig | PpOcrDetectorConfig = Field(
+        default_factory=YoloPlateDetectorConfig, discriminator="type", description="Plate detector backend."
+    )
+    recognizer: CtcRecognizerConfig = Field(
+        default_factory=CtcRecognizerConfig, description="Text recogniser backend."
+    )
+    min_confidence: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Reads whose weakest character is less certain than this are dropped.",
+    )
+    max_score_gap: float = Field(
+        default=6.0,
+        gt=0,
+        description="Reject as non-plate when the grammar-constrained reading is this many "
+        "nats less likely than the unconstrained one (text that fits no plate format).",
+    )
+    two_line_max_aspect: float = Field(
+        default=2.6, gt=1, lt=6, description="Crops with width/height below this are read as two-line plates."
+    )
+    crop_margin: float = Field(
+        default=0.04, ge=0, le=0.3, description="Crop margin around a detected box (fraction)."
+    )

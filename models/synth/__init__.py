@@ -1,0 +1,1 @@
+"""Synthetic Vietnamese plate rendering for training data (not used at run time)."""

@@ -1,0 +1,71 @@
+"""Render synthetic Vietnamese plates.
+
+Real labelled plates are scarce (a few hundred in the dev set), so the detector is also
+trained on rendered plates: random texts that follow the Vietnamese formats, on white
+or yellow (commercial) plates with a black border, in the three physical shapes
+(long one-line car plate, square two-line car plate, two-line motorbike plate). Fonts
+are OpenCV's Hershey fonts: the shapes differ from the real plate font, which is why
+real images are mixed in; for a detector the plate's overall look (bright rectangle,
+dark border, dark glyph strokes in one or two rows) is what matters."""
+
+from __future__ import annotations
+
+import random
+import string
+
+import cv2
+import numpy as np
+
+SERIES_LETTERS = "ABCDEFGHKLMNPSTUVXYZ"
+SHAPES = {"long": (520, 110), "square": (330, 165), "moto": (190, 140)}
+
+
+def random_plate_text(rng: random.Random, shape: str) -> list[str]:
+    """Plate text split in lines, e.g. ['51F-123.45'] or ['59-X1', '123.45']."""
+    province = f"{rng.randint(11, 99)}"
+    number = "".join(rng.choice(string.digits) for _ in range(rng.choice((4, 5, 5))))
+    number = f"{number[:3]}.{number[3:]}" if len(number) == 5 else number
+    if shape == "moto":
+        second = rng.choice(string.digits) if rng.random() < 0.85 else rng.choice(SERIES_LETTERS)
+        series = rng.choice(SERIES_LETTERS) + second
+        if rng.random() < 0.08:
+            series = "MĐ" + rng.choice("12")
+        return [f"{province}-{series}", number]
+    series = rng.choice(SERIES_LETTERS) + (rng.choice(SERIES_LETTERS) if rng.random() < 0.15 else "")
+    if shape == "square":
+        return [f"{province}{series}", number]
+    return [f"{province}{series}-{number}"]
+
+
+def render_plate(
+    rng: random.Random, shape: str | None = None, height: int = 96
+) -> tuple[np.ndarray, list[str]]:
+    """A frontal BGR plate image of the given height and its text lines."""
+    shape = shape or rng.choice(("long", "square", "moto", "moto"))
+    w_mm, h_mm = SHAPES[shape]
+    width = int(height * w_mm / h_mm)
+    lines = random_plate_text(rng, shape)
+    yellow = rng.random() < 0.15
+    base = np.array((40, 200, 235) if yellow else (235, 235, 235), np.float32)
+    base = np.clip(base * rng.uniform(0.6, 1.15), 0, 255)
+    img = np.empty((height, width, 3), np.uint8)
+    img[:] = base.astype(np.uint8)
+    ink = tuple(int(v) for v in np.full(3, rng.randint(0, 60)))
+    border = max(2, height // 30)
+    cv2.rectangle(img, (border, border), (width - border - 1, height - border - 1), ink, border)
+    font = rng.choice((cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_TRIPLEX))
+    rows = len(lines)
+    row_h = (height - 4 * border) / rows
+    for i, text in enumerate(lines):
+        drawn = text.replace("Đ", "D")
+        thickness = max(2, int(row_h / 9))
+        (tw, th), _ = cv2.getTextSize(drawn, font, 1.0, thickness)
+        scale = min((width - 6 * border) / tw, row_h * 0.72 / th)
+        (tw, th), _ = cv2.getTextSize(drawn, font, scale, thickness)
+        x = int((width - tw) / 2)
+        y = int(2 * border + row_h * i + (row_h + th) / 2)
+        cv2.putText(img, drawn, (x, y), font, scale, ink, thickness, cv2.LINE_AA)
+    if shape == "moto" and rng.random() < 0.5:
+        y = int(2 * border + row_h)
+        cv2.line(img, (3 * border, y), (width - 3 * border, y), ink, max(1, border // 2))
+    return img, lines

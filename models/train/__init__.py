@@ -1,0 +1,1 @@
+"""Reproducible training scripts for the weights we train ourselves (need the `train` extra)."""

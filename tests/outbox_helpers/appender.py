@@ -19,7 +19,7 @@ from edge.outbox import Outbox
 from firmware_config.storage import StorageConfig
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], ready_tag: str = "ready") -> int:
     db, device_id, side, count, threads = argv[0], argv[1], argv[2], int(argv[3]), int(argv[4])
     sync = argv[5] if len(argv) > 5 else "full"
     outbox = Outbox(StorageConfig(path=Path(db), synchronous=sync, disk_reserve=0), device_id)
@@ -49,7 +49,7 @@ def main(argv: list[str]) -> int:
                 os.fsync(fd)
             if not ready.is_set():
                 ready.set()
-                print("ready", flush=True)
+                print(ready_tag, flush=True)
 
     workers = [threading.Thread(target=work, args=(per_thread,), daemon=True) for _ in range(threads)]
     for w in workers:

@@ -47,6 +47,8 @@ def default_portrait() -> bytes:
 class TestPerson:
     """A synthetic citizen; all text is realistic Vietnamese with diacritics."""
 
+    __test__ = False  # not a pytest test class despite the name
+
     personal_number: str
     full_name: str
     surname: str

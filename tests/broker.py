@@ -20,7 +20,7 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,13 @@ class Broker:
     """One Mosquitto process (restartable on the same port and persistence file)."""
 
     def __init__(
-        self, directory: Path, *, pki: TestPki | None = None, acl: bool = False, persistence: bool = False
+        self,
+        directory: Path,
+        *,
+        pki: TestPki | None = None,
+        acl: bool = False,
+        persistence: bool = False,
+        extra: Sequence[str] = (),
     ) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
@@ -102,6 +108,7 @@ class Broker:
             acl_file = directory / "acl"
             acl_file.write_text(ACL)
             lines.append(f"acl_file {acl_file}")
+        lines += extra
         self.conf.write_text("\n".join(lines) + "\n")
 
     @property
@@ -262,13 +269,15 @@ def test_pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
 
 @pytest.fixture
 def broker_factory(tmp_path: Path) -> Iterator[Callable[..., Broker]]:
-    """make_broker(tls=False, acl=False, persistence=False) -> a started Broker."""
+    """make_broker(pki=None, acl=False, persistence=False, extra=()) -> a started Broker."""
     if not Path(MOSQUITTO).exists():
         pytest.skip("mosquitto is not installed (scripts/setup.sh installs it)")
     made: list[Broker] = []
 
-    def make(*, pki: TestPki | None = None, acl: bool = False, persistence: bool = False) -> Broker:
-        b = Broker(tmp_path / f"broker{len(made)}", pki=pki, acl=acl, persistence=persistence)
+    def make(
+        *, pki: TestPki | None = None, acl: bool = False, persistence: bool = False, extra: Sequence[str] = ()
+    ) -> Broker:
+        b = Broker(tmp_path / f"broker{len(made)}", pki=pki, acl=acl, persistence=persistence, extra=extra)
         made.append(b)
         return b.start()
 

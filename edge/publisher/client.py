@@ -29,6 +29,7 @@ FAILURE_CODE = 0x80  # MQTT v5: reason codes >= 0x80 are failures
 @dataclass(frozen=True)
 class Connected:
     receive_maximum: int | None  # the broker's limit on our QoS 1 publishes in flight
+    maximum_packet_size: int | None  # bigger packets make the broker drop the connection
     session_present: bool
 
 
@@ -94,6 +95,14 @@ class _PublishProperties(Properties):
         return self._summary
 
 
+def _packet_size(topic: str, payload: bytes, qos: int, props: Properties | None) -> int:
+    """Size of the PUBLISH packet on the wire, as the broker's Maximum Packet Size counts it."""
+    remaining = (
+        2 + len(topic.encode()) + (2 if qos else 0) + len(props.pack() if props else b"\0") + len(payload)
+    )
+    return 1 + len(VariableByteIntegers.encode(remaining)) + remaining
+
+
 class _Inbox:
     """Event list shared with paho's callbacks (closures over this, not over the link,
     so a dropped link is freed at once without waiting for the cycle collector)."""
@@ -108,8 +117,13 @@ def _install_callbacks(client: mqtt.Client, inbox: _Inbox) -> None:
         if reason_code.is_failure:
             inbox.events.append(Refused(reason_code.value, reason_code.getName()))
             return
-        rmax = getattr(properties, "ReceiveMaximum", None) if properties is not None else None
-        inbox.events.append(Connected(receive_maximum=rmax, session_present=bool(flags.session_present)))
+        inbox.events.append(
+            Connected(
+                receive_maximum=getattr(properties, "ReceiveMaximum", None),
+                maximum_packet_size=getattr(properties, "MaximumPacketSize", None),
+                session_present=bool(flags.session_present),
+            )
+        )
 
     def on_disconnect(_c, _u, _flags, reason_code, _properties) -> None:
         if not inbox.lost:
@@ -150,6 +164,7 @@ class BrokerLink:
             client.tls_set_context(tls_context)
         _install_callbacks(client, self._inbox)
         self._client: mqtt.Client | None = client
+        self._max_packet: int | None = None
 
     def open(self) -> None:
         """TCP (+ TLS handshake) and CONNECT, each bounded by `connect_timeout_s`. The
@@ -185,6 +200,9 @@ class BrokerLink:
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 self._mark_lost(mqtt.error_string(rc))
         events, self._inbox.events = self._inbox.events, []
+        for event in events:
+            if isinstance(event, Connected):
+                self._max_packet = event.maximum_packet_size
         return events
 
     def publish(
@@ -204,6 +222,12 @@ class BrokerLink:
         props = None
         if content_type is not None or expiry_s is not None or user_properties:
             props = _PublishProperties(content_type, expiry_s, user_properties)
+        if self._max_packet is not None:
+            size = _packet_size(topic, payload, qos, props)
+            if size > self._max_packet:  # the broker would drop the connection, again and again
+                raise PublishRefused(
+                    f"Packet too large: {size} bytes, broker maximum packet size is {self._max_packet}"
+                )
         try:
             info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=props)
         except ValueError as exc:  # oversize payload or invalid topic: never sendable

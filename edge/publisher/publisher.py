@@ -269,8 +269,8 @@ class Publisher:
                     expiry_s=None if expiry is None else max(1, math.ceil(expiry - time.time())),
                     user_properties=(("event_id", message.event_id), ("seq", str(message.seq))),
                 )
-            except PublishRefused as exc:
-                self._reject(message, f"refused by the client: {exc}")
+            except PublishRefused as exc:  # would never be accepted as it is: kept and surfaced
+                self._reject(message, str(exc))
                 continue
             if mid is None:
                 self._backlog = True
@@ -293,7 +293,10 @@ class Publisher:
         }
         if self._stats_source is not None:
             payload["extra"] = dict(self._stats_source())
-        self._link.publish(self.topics.stats, json.dumps(payload).encode(), qos=0, retain=True)
+        try:
+            self._link.publish(self.topics.stats, json.dumps(payload).encode(), qos=0, retain=True)
+        except PublishRefused as exc:  # stats are best effort; events must keep flowing
+            self.stats.error(f"stats not published: {exc}")
 
     def _flush_and_close(self, now: float) -> bool:
         """Stopping: wait for in-flight PUBACKs (bounded), then "offline", then DISCONNECT."""

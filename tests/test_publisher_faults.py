@@ -1,0 +1,152 @@
+"""Publisher under real broker faults: killed, frozen (SIGSTOP) before and after the
+connection, oversize publishes refused with a v5 reason code, and the Last Will when
+the publishing process itself is SIGKILLed."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from edge.events import EventDraft
+from edge.outbox import Outbox
+from edge.publisher import Publisher
+from firmware_config.storage import StorageConfig
+from tests.broker import Broker, wait_until
+
+DEVICE = "dev-faults-01"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def outbox(tmp_path: Path):
+    box = Outbox(StorageConfig(path=tmp_path / "outbox.db"), DEVICE)
+    yield box
+    box.close()
+
+
+@pytest.fixture
+def publishers():
+    made: list[Publisher] = []
+    yield made
+    for pub in made:
+        pub.stop(flush_timeout_s=1.0)
+
+
+def _start(broker: Broker, outbox: Outbox, made: list[Publisher], **overrides) -> Publisher:
+    pub = Publisher(broker.mqtt_config(**overrides), DEVICE, outbox)
+    pub.start()
+    made.append(pub)
+    return pub
+
+
+def _drafts(n: int, start: int = 0) -> list[EventDraft]:
+    return [EventDraft(type="selftest", body={"run_id": "f", "n": i}) for i in range(start, start + n)]
+
+
+def test_broker_killed_and_restarted_nothing_lost(broker_factory, outbox, publishers, subscriber_factory):
+    broker = broker_factory(persistence=True)  # keeps the subscriber's session across the kill
+    sub = subscriber_factory(broker, f"devices/{DEVICE}/events/#")
+    time.sleep(1.5)  # let the broker's autosave record the subscription
+    pub = _start(broker, outbox, publishers, reconnect_min_s=0.2, reconnect_max_s=0.5)
+    ids = [s.event_id for s in outbox.append_many(_drafts(200))]
+    pub.notify()
+    assert wait_until(lambda: pub.snapshot()["acked"] >= 50, 10)
+    broker.kill()
+    ids += [s.event_id for s in outbox.append_many(_drafts(100, 200))]  # produced while the broker is dead
+    assert wait_until(lambda: pub.snapshot()["state"] != "connected", 5)
+    time.sleep(1.0)
+    assert pub.snapshot()["connect_failures"] >= 1  # it kept trying, with back-off
+    broker.start()
+    assert wait_until(lambda: outbox.stats().depth == 0, 20)
+    snap = pub.snapshot()
+    assert snap["reconnects"] >= 1 and snap["acked"] >= 300
+    # Everything produced while the broker was down reached the independent subscriber.
+    assert wait_until(lambda: set(ids[200:]) <= set(sub.event_ids()), 10)
+    assert pub.healthy()
+
+
+def test_frozen_broker_is_detected_and_delivery_resumes(plain_broker, outbox, publishers):
+    pub = _start(plain_broker, outbox, publishers, keepalive_s=2, connect_timeout_s=1.0, reconnect_max_s=0.5)
+    assert wait_until(lambda: pub.snapshot()["state"] == "connected", 10)
+    plain_broker.freeze()
+    try:
+        outbox.append_many(_drafts(20))
+        pub.notify()
+        frozen_at = time.monotonic()
+        assert wait_until(lambda: pub.snapshot()["disconnects"] >= 1, 10)
+        detected_after = time.monotonic() - frozen_at
+        assert detected_after < 2 * 2 + 1.5, detected_after  # ~1.5 x keepalive, never forever
+        assert (
+            "stalled" in pub.snapshot()["last_error"] or "keepalive" in pub.snapshot()["last_error"].lower()
+        )
+        time.sleep(2.5)  # reconnect attempts against a frozen broker time out, the loop keeps turning
+        assert pub.snapshot()["connect_failures"] >= 1
+        assert pub.healthy()
+        assert outbox.stats().depth == 20
+    finally:
+        plain_broker.thaw()
+    assert wait_until(lambda: outbox.stats().depth == 0, 15)
+
+
+def test_connack_timeout_when_broker_frozen_before_connect(plain_broker, outbox, publishers):
+    plain_broker.freeze()  # TCP handshakes still complete in the kernel; CONNACK never comes
+    try:
+        pub = _start(plain_broker, outbox, publishers, connect_timeout_s=0.5, reconnect_max_s=0.3)
+        assert wait_until(lambda: pub.snapshot()["connect_failures"] >= 2, 10)
+        assert "no CONNACK within 0.5s" in pub.snapshot()["last_error"]
+        assert pub.snapshot()["state"] in ("disconnected", "connecting")
+    finally:
+        plain_broker.thaw()
+    assert wait_until(lambda: pub.snapshot()["state"] == "connected", 10)
+
+
+def test_packet_beyond_broker_maximum_is_rejected_and_kept_without_dropping_the_connection(
+    broker_factory, outbox, publishers
+):
+    """Mosquitto disconnects a client that sends a packet beyond `max_packet_size` (it
+    advertises the limit in CONNACK); sending it anyway would drop the connection on
+    every retry and block everything queued behind it."""
+    broker = broker_factory(extra=["max_packet_size 1500"])
+    big = EventDraft(type="selftest", body={"run_id": "big", "n": 0, "pad": "x" * 3000})
+    kept = outbox.append(big)
+    outbox.append_many(_drafts(3))
+    pub = _start(broker, outbox, publishers, rejected_retry_s=3600)
+    assert wait_until(lambda: pub.snapshot()["acked"] == 3, 10)
+    snap = pub.snapshot()
+    assert (snap["rejected"], snap["disconnects"], snap["published"]) == (1, 0, 3)
+    assert wait_until(lambda: outbox.stats().depth == 1, 5)  # acks are deleted in batches
+    stats = outbox.stats()
+    assert stats.rejected == 1
+    assert "Packet too large" in stats.last_error and "maximum packet size is 1500" in stats.last_error
+    assert outbox.pending(10) == []  # held back until rejected_retry_s, not retried in a loop
+    assert outbox.stats().depth_by_type == {"selftest": 1}
+    assert kept.row_id not in {m.row_id for m in outbox.pending(10)}
+
+
+def test_last_will_offline_when_the_publishing_process_is_killed(plain_broker, subscriber_factory, tmp_path):
+    status = f"devices/{DEVICE}/status"
+    sub = subscriber_factory(plain_broker, status)
+    cfg = plain_broker.mqtt_config().model_dump_json()
+    script = (
+        "import sys, time\n"
+        "from edge.outbox import Outbox\nfrom edge.publisher import Publisher\n"
+        "from firmware_config.mqtt import MqttConfig\nfrom firmware_config.storage import StorageConfig\n"
+        f"box = Outbox(StorageConfig(path={str(tmp_path / 'o.db')!r}), {DEVICE!r})\n"
+        f"Publisher(MqttConfig.model_validate_json(sys.argv[1]), {DEVICE!r}, box).start()\n"
+        "time.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script, cfg], cwd=REPO)
+    try:
+        assert wait_until(lambda: [m[1] for m in sub.received()] == [b"online"], 15)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(5)
+        assert wait_until(lambda: [m[1] for m in sub.received()] == [b"online", b"offline"], 5)
+        assert sub.received()[-1][3] is False  # live delivery; the broker also keeps it retained
+    finally:
+        proc.kill()
+        proc.wait()

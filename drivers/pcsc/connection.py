@@ -15,7 +15,7 @@ import time
 from smartcard import scard
 
 from drivers.pcsc.context import PcscContext, raise_for
-from drivers.pcsc.errors import CardRemovedError, ReaderTimeoutError, TransmitError
+from drivers.pcsc.errors import CardRemovedError, ReaderError, ReaderTimeoutError, TransmitError
 
 
 class CardConnection:
@@ -43,12 +43,26 @@ class CardConnection:
             raise ReaderTimeoutError(f"card read exceeded {self._deadline_s:.1f} s")
         hresult, response = scard.SCardTransmit(self._card, self._protocol, list(apdu))
         if hresult != scard.SCARD_S_SUCCESS:
-            if hresult == scard.SCARD_E_NOT_TRANSACTED and not self._context.card_present(self.reader):
+            if hresult == scard.SCARD_E_NOT_TRANSACTED and self._card_gone():
                 raise CardRemovedError(f"card left {self.reader} during a transmit")
             raise_for(hresult, "transmit")
         if len(response) < 2:
+            if self._card_gone():
+                raise CardRemovedError(f"card left {self.reader} during a transmit")
             raise TransmitError(f"reader returned {len(response)} bytes, no status word")
         return bytes(response)
+
+    def _card_gone(self, settle_s: float = 0.5) -> bool:
+        """After a failed exchange: did the card leave? The driver may report the
+        removal a moment after the failed transmit, so wait briefly for it."""
+        hresult, _, _, _, _ = scard.SCardStatus(self._card)
+        if hresult in (scard.SCARD_W_REMOVED_CARD, scard.SCARD_E_NO_SMARTCARD, scard.SCARD_W_RESET_CARD):
+            return True
+        try:
+            self._context.wait_for_removal(self.reader, settle_s)
+        except ReaderError:
+            return False
+        return True
 
     def close(self, unpower: bool = True) -> None:
         """Disconnect; powering the card down ends any session it holds."""

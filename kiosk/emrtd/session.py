@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 EMRTD_AID = bytes.fromhex("A0000002471001")
 DEFAULT_GROUPS = (1, 2, 13, 14, 15)
+# Answers meaning "there is no EF.CardAccess to read here"; anything else is a fault.
+NO_CARD_ACCESS = (0x6A82, 0x6A81, 0x6A86, 0x6B00, 0x6982, 0x6986, 0x6D00, 0x6E00)
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,10 @@ class CardReader:
                 Command(0x00, 0xB0, 0x80 | CARD_ACCESS.sfi, 0x00, ne=256, name="READ BINARY EF.CardAccess"),
                 accept=(SW_OK, SW_END_OF_FILE),
             )
-        except StatusWordError:
-            return None  # no EF.CardAccess: a BAC-only chip
+        except StatusWordError as exc:
+            if exc.sw in NO_CARD_ACCESS:
+                return None  # no EF.CardAccess (or no SFI access to it): a BAC-only chip
+            raise
         return resp.data or None
 
     def authenticate(self, key: AccessKey) -> str:

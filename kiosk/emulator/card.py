@@ -60,7 +60,7 @@ class EmulatedCard:
         except MalformedResponseError:
             return SW_WRONG_LENGTH.to_bytes(2, "big")
         override = self.faults.status_overrides.get(cmd.ins)
-        if override is not None:
+        if override is not None and self.apdu_count >= self.faults.status_overrides_from:
             return override.to_bytes(2, "big")
         sm = self._sm
         if sm is None and cmd.cla & 0x0C:

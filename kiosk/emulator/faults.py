@@ -16,6 +16,8 @@ class Faults:
     """FIDs whose last byte is flipped as the card serves them (after SOD signing)."""
     status_overrides: dict[int, int] = field(default_factory=dict)
     """INS -> status word answered instead of processing the command."""
+    status_overrides_from: int = 0
+    """APDU number from which `status_overrides` apply (e.g. only inside secure messaging)."""
     delay_s: float = 0.0
     """Extra latency before every answer (a slow chip or a weak field)."""
     bad_mac_after: int | None = None

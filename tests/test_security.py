@@ -1,0 +1,141 @@
+"""Mutual TLS and per-device ACLs against a real Mosquitto
+(`require_certificate true`, `use_identity_as_username true`, `pattern write devices/%u/#`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import ssl
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+
+from edge.events import EventDraft
+from edge.outbox import Outbox
+from edge.publisher import Publisher, TlsSetupError
+from firmware_config.storage import StorageConfig
+from tests.broker import CENTRAL, Broker, wait_until
+from tests.broker_pki import TestPki
+
+DEV_A = "hcm-q1-cam-0001"
+DEV_B = "hcm-q1-cam-0002"
+
+
+@pytest.fixture
+def outbox(tmp_path: Path):
+    box = Outbox(StorageConfig(path=tmp_path / "outbox.db"), DEV_A)
+    yield box
+    box.close()
+
+
+@pytest.fixture
+def publishers():
+    made: list[Publisher] = []
+    yield made
+    for pub in made:
+        pub.stop(flush_timeout_s=1.0)
+
+
+def _raw_connect(broker: Broker, ctx: ssl.SSLContext) -> tuple[list[str], BaseException | None]:
+    """Try an MQTT v5 connection with `ctx`; returns the CONNACK/disconnect events seen
+    and the exception raised while connecting, if any."""
+    seen: list[str] = []
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="intruder", protocol=MQTTProtocolVersion.MQTTv5)
+    c.tls_set_context(ctx)
+    c.on_connect = lambda _c, _u, _f, rc, _p: seen.append(f"connack:{rc.getName()}")
+    c.on_disconnect = lambda *_a: seen.append("disconnect")
+    error: BaseException | None = None
+    try:
+        c.connect(broker.host, broker.port, keepalive=5)
+        for _ in range(40):
+            if c.loop(0.05) != mqtt.MQTT_ERR_SUCCESS:
+                break
+    except (OSError, ssl.SSLError) as exc:
+        error = exc
+    finally:
+        sock = c.socket()
+        if sock is not None:
+            sock.close()
+    return seen, error
+
+
+def test_connection_without_client_certificate_is_refused(tls_broker):
+    seen, error = _raw_connect(tls_broker, tls_broker.client_tls(None))
+    assert "connack:Success" not in seen
+    assert error is not None or "disconnect" in seen
+    assert "certificate" in tls_broker.log_text().lower()  # the broker says why
+
+
+def test_certificate_from_another_ca_is_refused(tls_broker, tmp_path):
+    rogue = TestPki(tmp_path / "rogue", name="rogue CA")
+    creds = rogue.device(DEV_A)  # right CN, wrong issuer
+    ctx = ssl.create_default_context(cafile=str(tls_broker.pki.ca_file))
+    ctx.load_cert_chain(str(creds.cert), str(creds.key))
+    seen, error = _raw_connect(tls_broker, ctx)
+    assert "connack:Success" not in seen
+    assert error is not None or "disconnect" in seen
+
+
+def test_device_delivers_over_mutual_tls_with_encrypted_key(
+    tls_broker, test_pki, outbox, publishers, subscriber_factory
+):
+    creds = test_pki.device(DEV_A, passphrase=b"correct horse battery")
+    central = subscriber_factory(tls_broker, "devices/#", creds=test_pki.device(CENTRAL))
+    stored = outbox.append(EventDraft(type="selftest", body={"run_id": "tls", "n": 0}))
+    pub = Publisher(tls_broker.mqtt_config(creds), DEV_A, outbox)
+    pub.start()
+    publishers.append(pub)
+    assert wait_until(lambda: stored.event_id in central.event_ids(), 10)
+    assert wait_until(lambda: outbox.stats().depth == 0, 5)
+
+
+def test_device_a_cannot_publish_to_device_b_topics_and_keeps_the_event(
+    tls_broker, test_pki, outbox, publishers, subscriber_factory
+):
+    """A's certificate, claiming to be B (client id and topics of B): every publish gets
+    PUBACK 0x87 Not authorized; the events stay in the outbox, counted and explained."""
+    central = subscriber_factory(tls_broker, "devices/#", creds=test_pki.device(CENTRAL))
+    outbox.append_many([EventDraft(type="selftest", body={"run_id": "acl", "n": i}) for i in range(3)])
+    pub = Publisher(tls_broker.mqtt_config(test_pki.device(DEV_A), rejected_retry_s=1.0), DEV_B, outbox)
+    pub.start()
+    publishers.append(pub)
+    assert wait_until(lambda: outbox.stats().rejected == 3, 10)
+    stats = outbox.stats()
+    assert stats.depth == 3
+    assert "Not authorized (0x87)" in stats.last_error
+    snap = pub.snapshot()
+    assert snap["acked"] == 0 and snap["rejected"] >= 3
+    assert "Not authorized" in snap["last_error"]
+    # Rejected rows are retried after rejected_retry_s, and refused again.
+    assert wait_until(lambda: outbox.stats().rejected_total >= 6, 10)
+    assert outbox.stats().depth == 3
+    assert central.event_ids() == []
+    assert not [m for m in central.received() if m[0].startswith(f"devices/{DEV_B}/")]
+
+
+def test_broker_with_a_certificate_from_another_ca_is_not_trusted(
+    tls_broker, test_pki, outbox, publishers, tmp_path
+):
+    """The CA is pinned: a device configured with a different CA never completes the handshake."""
+    rogue = TestPki(tmp_path / "rogue", name="rogue CA")
+    creds = test_pki.device(DEV_A)
+    cfg = tls_broker.mqtt_config(creds)
+    cfg = cfg.model_copy(update={"tls": cfg.tls.model_copy(update={"ca_file": rogue.ca_file})})
+    outbox.append(EventDraft(type="selftest", body={"run_id": "pin", "n": 0}))
+    pub = Publisher(cfg, DEV_A, outbox)
+    pub.start()
+    publishers.append(pub)
+    assert wait_until(lambda: pub.snapshot()["connect_failures"] >= 2, 10)
+    assert "CERTIFICATE_VERIFY_FAILED" in pub.snapshot()["last_error"]
+    assert pub.snapshot()["connects"] == 0
+    assert outbox.stats().depth == 1
+
+
+def test_wrong_key_passphrase_stops_start_up_with_a_clear_error(tls_broker, test_pki, outbox, tmp_path):
+    creds = test_pki.device("hcm-q1-cam-0003", passphrase=b"right")
+    wrong = tmp_path / "wrong.passphrase"
+    wrong.write_bytes(b"wrong\n")
+    cfg = tls_broker.mqtt_config(dataclasses.replace(creds, passphrase_file=wrong))
+    with pytest.raises(TlsSetupError, match=r"hcm-q1-cam-0003\.key"):
+        Publisher(cfg, "hcm-q1-cam-0003", outbox)

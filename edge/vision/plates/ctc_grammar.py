@@ -22,6 +22,7 @@ GLYPHS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 SEPARATORS = "-.· "
 _CLASS_SETS = {"d": "0123456789", "p": "123456789", "L": SERIES_LETTERS, "M": "M", "D": "D"}
 NEG = -1e9
+FAST_MIN_CONF = 0.6  # below this the greedy segmentation is doubted and Viterbi checks the other layouts
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,61 @@ def _masks(templates: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def decode_line(
+    lp: np.ndarray, templates: tuple[str, ...], priors: dict[str, float] | None = None
+) -> list[LineDecode]:
+    """Best constrained reading of one line under each template, best first.
+
+    Fast path: when the greedy segmentation (runs of the same non-blank glyph) has as
+    many segments as a template has slots, each slot takes the likeliest glyph of its
+    class over its segment's frames; this is the best path with that segmentation.
+    Only when no template fits the segment count does the full Viterbi run."""
+    priors = priors or {}
+    segs = _segments(lp)
+    fitting = tuple(t for t in templates if len(t) == len(segs))
+    if not fitting:
+        return _viterbi(lp, templates, priors)
+    fast = _decode_segments(lp, segs, fitting, priors)
+    if min(fast[0].char_conf) >= FAST_MIN_CONF and priors.get(fast[0].template, 0.0) >= 0.0:
+        return fast
+    rest = tuple(t for t in templates if t not in fitting)
+    return sorted(fast + (_viterbi(lp, rest, priors) if rest else []), key=lambda r: -r.score)
+
+
+def _segments(lp: np.ndarray) -> list[tuple[int, int]]:
+    best = lp.argmax(1)
+    segs: list[tuple[int, int]] = []
+    prev = 0
+    for t, k in enumerate(best):
+        if k != 0 and k != prev:
+            segs.append((t, t + 1))
+        elif k != 0:
+            segs[-1] = (segs[-1][0], t + 1)
+        prev = k
+    return segs
+
+
+def _decode_segments(
+    lp: np.ndarray, segs: list[tuple[int, int]], templates: tuple[str, ...], priors: dict[str, float]
+) -> list[LineDecode]:
+    masks, _ = _masks(templates)
+    seg_lp = np.stack([lp[a:b, 1:].sum(0) for a, b in segs])  # [K, 36] log-prob of holding each glyph
+    seg_p = np.stack([np.exp(lp[a:b, 1:]).max(0) for a, b in segs])
+    covered = np.zeros(len(lp), bool)
+    for a, b in segs:
+        covered[a:b] = True
+    blank_score = float(lp[~covered, 0].sum())
+    results = []
+    for m, template in enumerate(templates):
+        scored = seg_lp + masks[m, : len(segs)]
+        choice = scored.argmax(1)
+        score = blank_score + float(scored[np.arange(len(segs)), choice].sum()) + priors.get(template, 0.0)
+        text = "".join(GLYPHS[c] for c in choice)
+        conf = tuple(float(seg_p[k, c]) for k, c in enumerate(choice))
+        results.append(LineDecode(template, text, score, conf))
+    return sorted(results, key=lambda r: -r.score)
+
+
+def _viterbi(
     lp: np.ndarray, templates: tuple[str, ...], priors: dict[str, float] | None = None
 ) -> list[LineDecode]:
     """Best constrained reading of one line under each template, best first.

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from firmware_config.base import Section
 from firmware_config.inference import InferenceConfig
+from firmware_config.plates import PlateReaderConfig
 
 ModelRef = Annotated[
     str,
@@ -128,6 +129,9 @@ class VisionConfig(Section):
     enabled: bool = Field(default=True, description="Run the vision pipeline on the configured cameras.")
     inference: InferenceConfig = Field(
         default_factory=InferenceConfig, description="onnxruntime providers and threads for all models."
+    )
+    plates: PlateReaderConfig = Field(
+        default_factory=PlateReaderConfig, description="Plate detector and text recogniser backends."
     )
     faces: FaceDetectorConfig | None = Field(
         default=None, description="Face detector for cameras that count faces (omit to disable)."

@@ -91,9 +91,16 @@ def draw_car(frame: np.ndarray, cx: float, bottom: float, scale: float, plate: n
 
 
 def render_demo_video(
-    path: Path, *, text: str = "51F-123.45", fps: float = 25.0, seconds: float = 6.0, seed: int = 7
+    path: Path,
+    *,
+    text: str = "51F-123.45",
+    fps: float = 25.0,
+    seconds: float = 6.0,
+    seed: int = 7,
+    car: bool = True,
 ) -> DemoClip:
-    """Write the clip to `path` (.mp4 or .avi); returns what it contains."""
+    """Write the clip to `path` (.mp4 or .avi); returns what it contains. With
+    `car=False` the road stays empty: a static scene for measuring motion gating."""
     rng = np.random.default_rng(seed)
     background = road_background(rng)
     plate = draw_plate(text, 220)
@@ -108,7 +115,7 @@ def render_demo_video(
     try:
         for i in range(n):
             frame = background.copy()
-            if enter <= i < leave:
+            if car and enter <= i < leave:
                 t = (i - enter) / max(1, leave - enter - 1)
                 scale = 0.55 + 0.45 * t  # grows as it approaches
                 bottom = 330 + 360 * t

@@ -1,10 +1,10 @@
 """Keep the outbox inside its budget: expire, then evict by priority.
 
-Order of sacrifice when room is needed: attachments (least important event first, then
-oldest), then LOW, NORMAL, HIGH events, oldest first. A newcomer never displaces
-anything more important than itself, and CRITICAL events (check-ins, identity
-verifications) are never evicted: they leave only when acknowledged or when their TTL
-runs out. If that leaves too little room the caller gets `OutboxFullError` instead of a
+Order of sacrifice when room is needed: attachments (those of the least important
+events first, then oldest), then LOW, NORMAL, HIGH events, oldest first. A newcomer
+never displaces anything more important than itself, and CRITICAL events (check-ins,
+identity verifications) and their attachments are never evicted: they leave only when
+acknowledged or when their TTL runs out. If that leaves too little room the caller gets `OutboxFullError` instead of a
 silently dropped check-in. Everything here runs inside the caller's write transaction,
 so a failed attempt rolls back and evicts nothing."""
 
@@ -32,12 +32,21 @@ def purge_expired(conn: sqlite3.Connection, now: float) -> int:
 
 
 def make_room(
-    conn: sqlite3.Connection, used: int, incoming: int, quota: int, newcomer: Priority, now: float
+    conn: sqlite3.Connection,
+    used: int,
+    incoming: int,
+    quota: int,
+    newcomer: Priority,
+    now: float,
+    disk_room: int | None = None,
 ) -> None:
-    """Ensure `incoming` more bytes fit under `quota` given `used`, or raise OutboxFullError."""
+    """Ensure `incoming` more bytes fit under `quota` given `used`, and into `disk_room`
+    (what the filesystem still allows, see diskspace.py), or raise OutboxFullError."""
     if incoming > quota:
         raise OutboxFullError(f"{incoming} bytes do not fit in the whole outbox quota of {quota} bytes")
-    excess = used + incoming - quota
+    over_quota = used + incoming - quota
+    over_disk = incoming - disk_room if disk_room is not None else 0
+    excess = max(over_quota, over_disk)
     if excess <= 0:
         return
     excess -= purge_expired(conn, now)
@@ -45,8 +54,9 @@ def make_room(
         return
     freed = evict(conn, excess, newcomer)
     if freed < excess:
+        limit = f"outbox quota of {quota} bytes" if over_quota >= over_disk else "disk"
         raise OutboxFullError(
-            f"outbox quota of {quota} bytes is full: {excess - freed} more bytes needed but only "
+            f"{limit} is full: {excess - freed} more bytes needed but only "
             f"{_protected(newcomer)} remain; nothing was dropped"
         )
 
@@ -90,7 +100,7 @@ def _classes(newcomer: Priority) -> list[tuple[str, tuple[int, ...]]]:
         "SELECT id, size, priority FROM messages WHERE kind = 'event' AND priority = ? "
         "AND (priority, id) > (?, ?) ORDER BY id LIMIT ?"
     )
-    classes = [(att, (int(newcomer),))]
+    classes = [(att, (min(int(newcomer), int(Priority.HIGH)),))]
     for p in (Priority.LOW, Priority.NORMAL, Priority.HIGH):
         if p <= newcomer:
             classes.append((ev, (int(p),)))

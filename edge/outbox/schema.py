@@ -17,9 +17,6 @@ import sqlite_utils
 from edge.outbox.errors import OutboxError
 
 BUSY_TIMEOUT_S = 30.0
-# After a checkpoint the WAL is cut back to this size, so a burst does not leave a
-# large WAL behind on a small SD card.
-WAL_SIZE_LIMIT = 4 * 1024 * 1024
 
 COUNTERS = (
     "bytes",
@@ -33,6 +30,7 @@ COUNTERS = (
     "evicted_normal",
     "evicted_high",
     "evicted_critical",
+    "disk_full_total",
 )
 
 
@@ -73,16 +71,23 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def connect(path: Path, synchronous: Literal["full", "normal"]) -> sqlite3.Connection:
+def connect(path: Path, synchronous: Literal["full", "normal"], wal_limit: int) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit BEGIN IMMEDIATE) with
-    the durability pragmas applied; usable from any thread under the caller's lock."""
+    the durability pragmas applied; usable from any thread under the caller's lock.
+
+    The WAL is checkpointed once it holds about `wal_limit` bytes and cut back to that
+    size afterwards. Keeping it small matters on a full disk: a checkpoint may have to
+    grow the database by up to the WAL's size, and only a bounded WAL can be
+    checkpointed with the space the disk reserve gives back."""
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
     try:
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode.lower() != "wal":
             raise OutboxError(f"{path}: cannot switch to WAL mode (got {mode!r})")
         conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
-        conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+        conn.execute(f"PRAGMA wal_autocheckpoint={max(16, wal_limit // page)}")
+        conn.execute(f"PRAGMA journal_size_limit={wal_limit}")
     except BaseException:
         conn.close()
         raise

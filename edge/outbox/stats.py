@@ -17,7 +17,9 @@ class OutboxStats:
     `depth` counts messages (events plus attachments); `depth_by_type` counts them by
     event type, attachments under the key "attachment"; `bytes` is what is charged
     against the quota. Counters ending in `_total` are lifetime values kept in the
-    database, so they survive restarts and include every process that wrote to it."""
+    database, so they survive restarts and include every process that wrote to it.
+    `disk_full_total` counts the times the filesystem itself refused a write (ENOSPC)
+    and the outbox had to evict and retry."""
 
     depth: int
     bytes: int
@@ -35,6 +37,7 @@ class OutboxStats:
     quota_bytes: int = 0
     file_bytes: int = 0
     last_error_at: float | None = None
+    disk_full_total: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -54,6 +57,7 @@ class OutboxStats:
             "expired_total": self.expired_total,
             "appended_total": self.appended_total,
             "acked_total": self.acked_total,
+            "disk_full_total": self.disk_full_total,
         }
 
 
@@ -96,4 +100,5 @@ def read_stats(conn: sqlite3.Connection, now: float, quota: int, file_bytes: int
         quota_bytes=quota,
         file_bytes=file_bytes,
         last_error_at=None if last_error_at is None else float(last_error_at),
+        disk_full_total=counters["disk_full_total"],
     )

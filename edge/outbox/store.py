@@ -14,7 +14,6 @@ at-least-once delivery allows, and it keeps the fsync budget for appends."""
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import threading
 import time
@@ -24,9 +23,10 @@ from typing import TypeVar
 
 from edge.events import EventDraft, StoredEvent
 from edge.outbox import schema
+from edge.outbox.diskspace import DiskFullRecovery, disk_room, wal_limit_for
 from edge.outbox.encoding import EncodedDraft, encode
 from edge.outbox.errors import OutboxClosedError, OutboxError, OutboxFullError
-from edge.outbox.eviction import evict, make_room, purge_expired
+from edge.outbox.eviction import make_room, purge_expired
 from edge.outbox.group_commit import GroupCommitter
 from edge.outbox.reserve import DiskReserve
 from edge.outbox.rows import OutboxMessage, delete_acked, insert_events, read_write_state, select_pending
@@ -54,17 +54,18 @@ class Outbox:
         self._clock = clock
         self._path = Path(config.path)
         self._quota = int(config.quota)
+        self._wal_limit = wal_limit_for(int(config.disk_reserve))
         self._closed = False
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
         self._path.parent.mkdir(parents=True, exist_ok=True)
         conns: list[sqlite3.Connection] = []
         try:
-            conns.append(schema.connect(self._path, config.synchronous))
+            conns.append(schema.connect(self._path, config.synchronous, self._wal_limit))
             schema.migrate(conns[0])
-            conns.append(schema.connect(self._path, "normal"))
-            conns.append(schema.connect(self._path, "normal"))
-            self._reserve = DiskReserve(
+            conns.append(schema.connect(self._path, "normal", self._wal_limit))
+            conns.append(schema.connect(self._path, "normal", self._wal_limit))
+            reserve = DiskReserve(
                 self._path.with_name(self._path.name + "-reserve"), int(config.disk_reserve)
             )
         except BaseException:
@@ -72,6 +73,7 @@ class Outbox:
                 c.close()
             raise
         self._append_conn, self._maint_conn, self._read_conn = conns
+        self._disk = DiskFullRecovery(self._append_conn, reserve)
         self._appender: GroupCommitter[list[EncodedDraft], list[StoredEvent]] = GroupCommitter(
             self._commit_groups, self._write_lock
         )
@@ -178,58 +180,34 @@ class Outbox:
         need = sum(enc.size for enc in flat)
         newcomer = max(enc.draft.priority for enc in flat)
         conn = self._append_conn
+        nothing_freed = 0
         for round_no in range(DISK_FULL_ROUNDS + 1):
             now = self._clock()
             try:
                 with write_transaction(conn):
                     state = read_write_state(conn, self._device_id)
-                    make_room(conn, state.used_bytes, need, self._quota, newcomer, now)
+                    room = disk_room(conn, self._path.parent, self._wal_limit, need)
+                    make_room(conn, state.used_bytes, need, self._quota, newcomer, now, room)
                     stored = insert_events(conn, self._device_id, state, flat, now, self._ttl)
                 break
             except sqlite3.OperationalError as exc:
-                if not is_disk_full(exc) or round_no == DISK_FULL_ROUNDS:
-                    if is_disk_full(exc):
-                        raise OutboxFullError(
-                            f"disk holding {self._path} is full; eviction did not free enough"
-                        ) from exc
+                if not is_disk_full(exc):
                     raise
-                self._free_disk(DISK_FULL_MIN_EVICT << round_no, newcomer, now)
-        if self._reserve.released:
-            self._reserve.ensure()
+                if round_no == DISK_FULL_ROUNDS or nothing_freed >= 2:
+                    raise OutboxFullError(
+                        f"disk holding {self._path} is full and only messages that may not be evicted "
+                        f"for a {newcomer.name} event remain; nothing was dropped"
+                    ) from exc
+                freed = self._disk.free(DISK_FULL_MIN_EVICT << round_no, newcomer, now)
+                nothing_freed = nothing_freed + 1 if freed == 0 else 0
+        if self._disk.reserve.released:
+            self._disk.reserve.ensure()
         out: list[list[StoredEvent]] = []
         at = 0
         for batch in batches:
             out.append(stored[at : at + len(batch)])
             at += len(batch)
         return out
-
-    def _free_disk(self, amount: int, newcomer: int, now: float) -> None:
-        """The filesystem refused a write: give back the ballast, evict, and shrink the
-        WAL so the space is really free. Raises OutboxFullError when nothing may go."""
-        self._reserve.release()
-        self._checkpoint()
-        conn = self._append_conn
-        try:
-            with write_transaction(conn):
-                freed = purge_expired(conn, now)
-                if freed < amount:
-                    freed += evict(conn, amount - freed, newcomer)  # type: ignore[arg-type]
-        except sqlite3.OperationalError as exc:
-            if is_disk_full(exc):
-                raise OutboxFullError(
-                    f"disk holding {self._path} is full and even eviction cannot write"
-                ) from exc
-            raise
-        self._checkpoint()
-        if freed == 0:
-            raise OutboxFullError(
-                f"disk holding {self._path} is full and only messages that may not be evicted remain; "
-                "nothing was dropped"
-            )
-
-    def _checkpoint(self) -> None:
-        with contextlib.suppress(sqlite3.OperationalError):
-            self._append_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def _maintain(self, op: Callable[[sqlite3.Connection], V]) -> V:
         """Run a small write (ack, reject, purge) on the relaxed-durability connection;
@@ -242,8 +220,8 @@ class Outbox:
             except sqlite3.OperationalError as exc:
                 if not is_disk_full(exc):
                     raise
-                self._reserve.release()
-                self._checkpoint()
+                self._disk.reserve.release()
+                self._disk.checkpoint()
                 with write_transaction(self._maint_conn):
                     return op(self._maint_conn)
 

@@ -201,6 +201,30 @@ class Broker:
         return MqttConfig.model_validate(data)
 
 
+def write_device_config(
+    path: Path,
+    broker: Broker,
+    device_id: str,
+    outbox_path: Path,
+    device: CertFiles | None = None,
+    **mqtt_overrides: Any,
+) -> Path:
+    """A full device YAML (pawnshop kiosk role: no camera needed) for `edge run` /
+    `edge selftest` against `broker`."""
+    mqtt_section = json.loads(
+        broker.mqtt_config(device, **mqtt_overrides).model_dump_json(exclude_defaults=True)
+    )
+    config = {
+        "device": {"id": device_id, "role": "pawnshop_kiosk"},
+        "mqtt": mqtt_section,
+        "storage": {"path": str(outbox_path)},
+        "kiosk": {},
+        "logging": {"level": "info", "format": "json"},
+    }
+    path.write_text(json.dumps(config, indent=2))  # JSON is valid YAML
+    return path
+
+
 class Subscriber:
     """Persistent-session QoS 1 subscriber (paho's own reconnect loop, short delays)."""
 

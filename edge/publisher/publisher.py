@@ -58,11 +58,16 @@ class Publisher:
         *,
         stats_source: Callable[[], Mapping[str, Any]] | None = None,
         credentials_dir: str | None = None,
+        on_acked: Callable[[list[int]], None] | None = None,
     ) -> None:
+        """`stats_source` adds an "extra" object to the stats topic (e.g. producer
+        counters); `on_acked` is called from the publisher thread with the row ids of
+        each batch once it is deleted from the outbox (used by `edge selftest`)."""
         self._config = config
         self._device_id = device_id
         self._outbox = outbox
         self._stats_source = stats_source
+        self._on_acked = on_acked
         # Built now so a bad key or passphrase stops start-up instead of looping forever.
         self._tls = build_tls_context(config.tls, credentials_dir) if config.tls is not None else None
         self.topics = DeviceTopics(config.topic_prefix, device_id)
@@ -328,6 +333,8 @@ class Publisher:
         batch = self._window.take_acked()
         if batch:
             self._outbox.ack(batch)
+            if self._on_acked is not None:
+                self._on_acked(batch)
 
     def _drop(self, reason: str | None, *, connecting: bool = False) -> None:
         """Abandon the connection; what was in flight is re-read from the outbox later."""

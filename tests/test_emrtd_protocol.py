@@ -1,0 +1,185 @@
+"""Protocol tests against our emulated chip in-process (fast; the PC/SC path is
+covered by test_card_e2e.py), plus fuzzing of everything that parses card
+answers: malformed input only ever raises our typed errors."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kiosk.cccd.testcard import TestPerson, TestPki, build_card_files
+from kiosk.emrtd.apdu import Command, Response
+from kiosk.emrtd.cardaccess import PaceInfo, build_card_access, parse_card_access
+from kiosk.emrtd.channel import ApduChannel
+from kiosk.emrtd.crypto import Cipher
+from kiosk.emrtd.errors import (
+    AccessDeniedError,
+    EmrtdError,
+    FileNotFoundOnCardError,
+    InsNotSupportedError,
+    MalformedResponseError,
+    ProtocolError,
+    SecureMessagingError,
+    SecurityStatusError,
+    SmObjectsIncorrectError,
+    WrongLengthError,
+    error_for_status,
+)
+from kiosk.emrtd.files import FileReader, data_group, extended_length_in_atr
+from kiosk.emrtd.session import AccessKey, CardReader
+from kiosk.emrtd.sm import SecureChannel, SessionKeys
+from kiosk.emulator.card import EmulatedCard
+from kiosk.emulator.faults import Faults
+from kiosk.emulator.profile import CARD_ACCESS_FID, CardProfile, build_atr
+
+PERSON = TestPerson.default()
+
+
+@pytest.fixture(scope="module")
+def files() -> dict[int, bytes]:
+    with tempfile.TemporaryDirectory() as tmp:
+        return build_card_files(PERSON, TestPki.generate(Path(tmp)))
+
+
+def _profile(files: dict[int, bytes], **changes: object) -> CardProfile:
+    base = CardProfile(
+        files={k: v for k, v in files.items() if k != CARD_ACCESS_FID},
+        document_number=PERSON.document_number,
+        birth=PERSON.birth_yymmdd,
+        expiry=PERSON.expiry_yymmdd,
+        can=PERSON.can,
+    )
+    return base.with_files(**changes)
+
+
+class DirectLink:
+    """Our emulated chip wired straight to the channel (no pcscd)."""
+
+    def __init__(self, card: EmulatedCard) -> None:
+        self.card = card
+
+    def transmit(self, apdu: bytes) -> bytes:
+        return self.card.process(apdu)
+
+
+@pytest.mark.parametrize("parameter_id", [12, 13], ids=["nist-p256", "brainpool-p256"])
+@pytest.mark.parametrize("extended", [False, True], ids=["short", "extended"])
+def test_pace_read_returns_every_file_exactly(files, parameter_id: int, extended: bool) -> None:
+    card = EmulatedCard(_profile(files, pace_parameter_id=parameter_id, extended_length=extended))
+    raw = CardReader(ApduChannel(DirectLink(card)), extended_length=extended).read(AccessKey(can=PERSON.can))
+    assert raw.access_method == "PACE"
+    for fid in (0x011E, 0x011D, 0x0101, 0x0102, 0x010D):
+        assert raw.files[fid] == files[fid]
+
+
+def test_bac_when_card_access_offers_nothing_we_support(files) -> None:
+    dh_only = build_card_access([PaceInfo("0.4.0.127.0.7.2.2.4.1.2", 2, 0)])  # DH-GM: not implemented
+    card = EmulatedCard(_profile(files).with_files(files={**files, CARD_ACCESS_FID: dh_only}))
+    raw = CardReader(ApduChannel(DirectLink(card))).read(AccessKey(mrz=PERSON.bac_key_info()))
+    assert raw.access_method == "BAC" and raw.files[0x010D] == files[0x010D]
+
+
+def test_can_only_on_bac_only_card_is_access_denied_with_reason(files) -> None:
+    card = EmulatedCard(_profile(files, pace=False))
+    with pytest.raises(AccessDeniedError, match="BAC needs"):
+        CardReader(ApduChannel(DirectLink(card))).read(AccessKey(can=PERSON.can))
+
+
+def test_card_access_conditions(files) -> None:
+    card = EmulatedCard(_profile(files))
+    channel = ApduChannel(DirectLink(card))
+    with pytest.raises(InsNotSupportedError):
+        channel.send(Command(0x00, 0xA4, 0x00, 0x0C, b"\x3f\x00"))
+    channel.send(Command(0x00, 0xA4, 0x04, 0x0C, bytes.fromhex("A0000002471001")))
+    with pytest.raises(SecurityStatusError):  # no secure channel yet
+        FileReader(channel).read(data_group(1))
+    with pytest.raises(SmObjectsIncorrectError):  # protected command without a session
+        channel.send(Command(0x0C, 0xB0, 0x81, 0x00, ne=4))
+
+
+def test_absent_data_group_and_short_card_refusing_extended(files) -> None:
+    card = EmulatedCard(_profile(files, extended_length=False))
+    channel = ApduChannel(DirectLink(card))
+    CardReader(channel).authenticate(AccessKey(can=PERSON.can))
+    reader = FileReader(channel, extended=True)
+    assert reader.read(data_group(1)) == files[0x0101]  # 6700 on the long read -> falls back to short
+    assert reader.chunk == 223
+    assert reader.read_optional(data_group(15)) is None
+    with pytest.raises(FileNotFoundOnCardError):
+        reader.read(data_group(14))
+
+
+def test_status_words_map_to_typed_errors() -> None:
+    assert isinstance(error_for_status(0x6700), WrongLengthError)
+    assert isinstance(error_for_status(0x63C2), AccessDeniedError)
+    assert error_for_status(0x6F00).sw == 0x6F00
+    assert "6A82" in str(error_for_status(0x6A82, "SELECT"))
+
+
+def test_atr_announces_extended_length() -> None:
+    assert extended_length_in_atr(build_atr(True))
+    assert not extended_length_in_atr(build_atr(False))
+
+
+def test_bad_mac_from_card_poisons_the_session(files) -> None:
+    card = EmulatedCard(_profile(files), Faults(bad_mac_after=9))
+    channel = ApduChannel(DirectLink(card))
+    with pytest.raises(SecureMessagingError):
+        CardReader(channel).read(AccessKey(can=PERSON.can))
+    assert not channel.secure
+
+
+FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@FUZZ
+@given(st.binary(max_size=300))
+def test_fuzz_sm_unprotect_only_typed_errors(raw: bytes) -> None:
+    sm = SecureChannel(SessionKeys(Cipher.AES128, bytes(16), bytes(range(16)), 5))
+    sm.protect(Command(0x00, 0xB0, 0x00, 0x00, ne=16))
+    with contextlib.suppress(SecureMessagingError, MalformedResponseError):
+        sm.unprotect(Response.decode(raw))
+
+
+@FUZZ
+@given(st.binary(max_size=300))
+def test_fuzz_card_access_parser(raw: bytes) -> None:
+    with contextlib.suppress(ProtocolError):
+        parse_card_access(raw)
+
+
+@FUZZ
+@given(st.binary(max_size=40))
+def test_fuzz_atr_parser_never_raises(raw: bytes) -> None:
+    assert extended_length_in_atr(raw) in (True, False)
+
+
+@FUZZ
+@given(st.binary(min_size=0, max_size=300))
+def test_fuzz_emulator_answers_any_command(files, raw: bytes) -> None:
+    answer = EmulatedCard(_profile(files)).process(raw)
+    assert len(answer) >= 2
+
+
+class GarbageAfter:
+    """A chip that starts answering noise after a few APDUs."""
+
+    def __init__(self, card: EmulatedCard, after: int, noise: bytes) -> None:
+        self.card, self.after, self.noise, self.count = card, after, noise, 0
+
+    def transmit(self, apdu: bytes) -> bytes:
+        self.count += 1
+        return self.noise if self.count > self.after else self.card.process(apdu)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(min_value=0, max_value=10), st.binary(max_size=120))
+def test_fuzz_read_with_garbage_answers_only_typed_errors(files, after: int, noise: bytes) -> None:
+    card = EmulatedCard(_profile(files))
+    with contextlib.suppress(EmrtdError):
+        CardReader(ApduChannel(GarbageAfter(card, after, noise))).read(AccessKey(can=PERSON.can))

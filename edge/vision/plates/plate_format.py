@@ -110,8 +110,9 @@ _MOTO_CLASSES = ("ddLd", "ddLL", "ddMDd")
 
 
 def fix_candidates(text: str, kind: Kind | None = None) -> list[tuple[int, PlateText]]:
-    """Every valid reading of `text` after positional fixes, as (substitutions, plate),
-    fewest substitutions first; ties keep motorbike before car for two-row text."""
+    """Every valid reading of `text` after positional fixes, as (cost, plate), cheapest
+    first. Cost counts substitutions, plus one for a rare two-letter series; ties keep
+    motorbike before car and one-letter before two-letter series."""
     c = compact(text)
     upper = text.upper().strip()
     if kind is None and re.match(r"^\w\w\s*-", upper):
@@ -119,9 +120,12 @@ def fix_candidates(text: str, kind: Kind | None = None) -> list[tuple[int, Plate
     elif kind is None and re.match(r"^\w\w\w{1,2}\s*-", upper):
         kind = "car"
     kinds: tuple[Kind, ...] = (kind,) if kind else ("moto", "car")
+    before_hyphen = len(compact(upper.split("-")[0])) if "-" in upper else 0
+    car_head = {3: "ddL", 4: "ddLL"}.get(before_hyphen)  # `51F-` has a one-letter series
     found: list[tuple[int, PlateText]] = []
     for k in kinds:
-        for head in ("ddL", "ddLL") if k == "car" else _MOTO_CLASSES:
+        car_heads = ("ddL", "ddLL") if car_head is None else (car_head,)
+        for head in car_heads if k == "car" else _MOTO_CLASSES:
             for n_digits in (5, 4):
                 classes = head.replace("M", "L").replace("D", "L") + "d" * n_digits
                 if len(classes) != len(c):
@@ -133,7 +137,9 @@ def fix_candidates(text: str, kind: Kind | None = None) -> list[tuple[int, Plate
                     plate = parse(fixed, k)
                 except PlateFormatError:
                     continue
-                found.append((sum(a != b for a, b in zip(c, fixed, strict=True)), plate))
+                cost = sum(a != b for a, b in zip(c, fixed, strict=True))
+                cost += 1 if head == "ddLL" else 0  # two-letter series are rare: a fix must beat them
+                found.append((cost, plate))
     return sorted(found, key=lambda f: f[0])
 
 

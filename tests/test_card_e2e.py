@@ -157,3 +157,48 @@ def test_no_card_and_no_reader_exit_codes(pcsc_stack, card_kit) -> None:
         assert ctx.wait_for_reader("Virtual PCD 00 01", 0.5) == "Virtual PCD 00 01"
         with pytest.raises(ReaderError):
             CardConnection(ctx, "Virtual PCD 00 01")  # empty slot: no card to connect to
+
+
+def test_exclusive_access_during_a_read(pcsc_stack, card_kit) -> None:
+    from drivers.pcsc.errors import ReaderBusyError
+
+    with (
+        presented(card_kit.profile()),
+        PcscContext() as ctx,
+        CardConnection(ctx, card_kit.reader),
+        PcscContext() as other,
+        pytest.raises(ReaderBusyError),
+    ):
+        CardConnection(other, card_kit.reader)
+
+
+def test_emulator_command_line_serves_the_demo_card(pcsc_stack, tmp_path) -> None:
+    emulator = subprocess.Popen(
+        [sys.executable, "-m", "kiosk.emulator", "--card", "demo", "--pki", str(tmp_path / "pki")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert emulator.stdout is not None
+        first = emulator.stdout.readline()
+        assert "test CSCA" in first
+        ready = emulator.stdout.readline()
+        can = ready.split("CAN ")[1].split(",")[0]
+        with PcscContext() as ctx:
+            ctx.wait_for_card("Virtual PCD 00 00", 10)
+        done = _edge(
+            "--reader",
+            "Virtual PCD 00 00",
+            "--can",
+            can,
+            "--csca",
+            str(tmp_path / "pki" / "csca"),
+            "--no-photo",
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "via PACE" in done.stdout
+    finally:
+        emulator.terminate()
+        emulator.wait(10)
+        with PcscContext() as ctx:
+            ctx.wait_for_removal("Virtual PCD 00 00", 10)

@@ -183,3 +183,21 @@ def test_fuzz_read_with_garbage_answers_only_typed_errors(files, after: int, noi
     card = EmulatedCard(_profile(files))
     with contextlib.suppress(EmrtdError):
         CardReader(ApduChannel(GarbageAfter(card, after, noise))).read(AccessKey(can=PERSON.can))
+
+
+def test_cli_access_key_forms() -> None:
+    from argparse import Namespace
+
+    from edge.commands.card import _access_key
+
+    base = {"can": None, "mrz": None, "doc_number": None, "birth": None, "expiry": None}
+    from_mrz = _access_key(Namespace(**{**base, "mrz": PERSON.mrz_text()}))
+    assert from_mrz.mrz == PERSON.bac_key_info()
+    typed = _access_key(
+        Namespace(**{**base, "doc_number": PERSON.document_number, "birth": "960226", "expiry": "360226"})
+    )
+    assert typed.mrz.mrz_information() == PERSON.bac_key_info().mrz_information()
+    assert _access_key(Namespace(**{**base, "can": "012345"})).can == "012345"
+    with pytest.raises(ValueError):
+        _access_key(Namespace(**{**base, "doc_number": "123456789"}))
+    assert "012345" not in repr(AccessKey(can="012345"))  # keys never reach logs

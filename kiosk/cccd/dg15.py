@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from asn1crypto import keys
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
@@ -37,6 +38,6 @@ def parse_dg15(data: bytes) -> AaPublicKey:
         raise SecurityInfoError(f"DG15 key algorithm {algorithm!r} is not RSA or EC")
     try:
         key = load_der_public_key(spki_der)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         key = None
     return AaPublicKey(algorithm=algorithm, public_key_info=spki_der, key=key)

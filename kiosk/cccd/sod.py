@@ -37,9 +37,14 @@ def _signer_certs(signed_data: cms.SignedData) -> tuple[x509.Certificate, ...]:
         if choice.name != "certificate":
             continue
         try:
-            certs.append(x509.load_der_x509_certificate(choice.chosen.dump()))
-        except ValueError as exc:
-            raise SodError(f"EF.SOD embeds an unreadable certificate: {exc}") from None
+            cert = x509.load_der_x509_certificate(choice.chosen.dump())
+            # cryptography decodes fields lazily; touch every one used later so a
+            # damaged certificate is reported here, as a malformed SOD.
+            _ = (cert.issuer, cert.subject, cert.serial_number, cert.extensions)
+            _ = (cert.not_valid_before_utc, cert.not_valid_after_utc)
+        except Exception as exc:  # lazy decoding of untrusted bytes raises assorted types
+            raise SodError(f"EF.SOD embeds an unreadable certificate: {exc.__class__.__name__}") from None
+        certs.append(cert)
     return tuple(certs)
 
 

@@ -141,8 +141,13 @@ def verify_sod_signature(sod: Sod, signer: x509.Certificate) -> SignatureCheck:
     info = sod.signer_info
     algo = info["signature_algorithm"]
     try:
+        key = signer.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        # e.g. EC keys with explicit domain parameters, which cryptography refuses.
+        return SignatureCheck(SignatureVerdict.UNSUPPORTED_ALGORITHM, None, f"DS public key unusable: {exc}")
+    try:
         name = _verify_raw(
-            signer.public_key(),
+            key,
             algo,
             info["digest_algorithm"]["algorithm"].native,
             info["signature"].native,

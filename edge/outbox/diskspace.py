@@ -1,10 +1,13 @@
-"""How much the filesystem still lets the outbox grow, so it can evict *before* the
-disk is full rather than after SQLite hit ENOSPC.
+"""Disk space as a budget next to the quota: evict *before* the filesystem is full,
+and get out cleanly when it is full anyway (another program filled it, or a write was
+larger than foreseen).
 
 Deleting rows does not shrink the database file: freed pages go to SQLite's freelist
 and are reused by later inserts. So the room for new data is the filesystem's free
-space plus the freelist, minus a headroom the WAL needs to hold the new pages (and
-whatever the WAL may reach before its next checkpoint)."""
+space plus the freelist, minus a headroom for the WAL. The database uses
+`auto_vacuum=INCREMENTAL`, so after an emergency eviction free pages can be handed back
+to the filesystem (`PRAGMA incremental_vacuum`) to re-create the ballast file
+(`reserve.py`) that the next emergency will need."""
 
 from __future__ import annotations
 
@@ -17,7 +20,13 @@ from edge.events import Priority
 from edge.outbox.errors import OutboxFullError
 from edge.outbox.eviction import evict, purge_expired
 from edge.outbox.reserve import DiskReserve
-from edge.outbox.transactions import add_counters, is_disk_full, write_transaction
+from edge.outbox.transactions import add_counters, fast_delete, is_disk_full, write_transaction
+
+# Emergency eviction works in small transactions: on a disk with a few pages left, a
+# transaction touching dozens of pages could never be written to the WAL.
+STEP_BYTES = 16 * 1024
+STEP_ROWS = 8
+VACUUM_PAGES = 32
 
 
 def wal_limit_for(reserve: int) -> int:
@@ -28,47 +37,93 @@ def wal_limit_for(reserve: int) -> int:
     return min(4 * 1024 * 1024, max(128 * 1024, reserve))
 
 
-def disk_room(conn: sqlite3.Connection, directory: Path, wal_limit: int, incoming: int) -> int:
-    """Bytes that may still be stored without running the filesystem dry; negative when
-    the outbox is already past that point. Call inside the write transaction."""
-    try:
-        st = os.statvfs(directory)
-    except OSError:
-        return 1 << 62  # cannot tell: rely on the quota and on the ENOSPC fallback
-    fs_free = st.f_bavail * st.f_frsize
-    page, free_pages = conn.execute(
-        "SELECT (SELECT page_size FROM pragma_page_size), (SELECT freelist_count FROM pragma_freelist_count)"
-    ).fetchone()
-    return fs_free + free_pages * page - wal_limit - incoming
+class DiskSpace:
+    """Runs under the outbox's write lock, on its append connection."""
 
-
-class DiskFullRecovery:
-    """What to do when SQLite reports SQLITE_FULL: give back the ballast, checkpoint so
-    the WAL's space is really returned, evict, checkpoint again. Runs under the
-    outbox's write lock, on its append connection."""
-
-    def __init__(self, conn: sqlite3.Connection, reserve: DiskReserve) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, directory: Path, reserve: DiskReserve, wal_limit: int
+    ) -> None:
         self._conn = conn
+        self._dir = directory
         self.reserve = reserve
+        self._wal_limit = wal_limit
+
+    def fs_free(self) -> int | None:
+        try:
+            st = os.statvfs(self._dir)
+        except OSError:
+            return None
+        return st.f_bavail * st.f_frsize
+
+    def room(self, incoming: int) -> int | None:
+        """Bytes that may still be stored without running the filesystem dry (negative
+        when already past that point; None when the filesystem cannot tell). Call
+        inside the write transaction."""
+        fs_free = self.fs_free()
+        if fs_free is None:
+            return None
+        page, free_pages = self._conn.execute(
+            "SELECT (SELECT page_size FROM pragma_page_size), (SELECT freelist_count FROM pragma_freelist_count)"
+        ).fetchone()
+        # The transaction writes the new rows and, with secure_delete, zeros over what it
+        # evicts for them: about twice `incoming` in the WAL. A released ballast must be
+        # earned back before the disk is counted as free.
+        missing_reserve = self.reserve.size if self.reserve.released else 0
+        return fs_free + free_pages * page - self._wal_limit - 2 * incoming - missing_reserve
 
     def checkpoint(self) -> None:
         with contextlib.suppress(sqlite3.OperationalError):
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def free(self, amount: int, newcomer: Priority, now: float) -> int:
-        """Returns the bytes evicted (0 if nothing may go for this newcomer). Raises
-        OutboxFullError if even the eviction cannot be written."""
+        """SQLite reported SQLITE_FULL: release the ballast, then expire/evict in small
+        transactions with a checkpoint after each, then hand the freed pages back to
+        the filesystem. Returns the bytes evicted (0: nothing may go for this newcomer).
+        Raises OutboxFullError if not even a small eviction can be written."""
         self.reserve.release()
         self.checkpoint()
-        try:
-            with write_transaction(self._conn):
-                freed = purge_expired(self._conn, now)
-                if freed < amount:
-                    freed += evict(self._conn, amount - freed, newcomer)
-                add_counters(self._conn, {"disk_full_total": 1})
-        except sqlite3.OperationalError as exc:
-            if is_disk_full(exc):
-                raise OutboxFullError("the disk is full and even eviction cannot be written") from exc
-            raise
-        self.checkpoint()
+        freed = 0
+        first = True
+        while freed < amount:
+            try:
+                with fast_delete(self._conn), write_transaction(self._conn):
+                    step = purge_expired(self._conn, now, limit=STEP_ROWS)
+                    if step == 0:
+                        step = evict(self._conn, min(STEP_BYTES, amount - freed), newcomer)
+                    if first:
+                        add_counters(self._conn, {"disk_full_total": 1})
+            except sqlite3.OperationalError as exc:
+                if not is_disk_full(exc):
+                    raise
+                if freed == 0:
+                    raise OutboxFullError("the disk is full and not even an eviction can be written") from exc
+                break
+            first = False
+            self.checkpoint()
+            if step == 0:
+                break
+            freed += step
+        self.give_back()
         return freed
+
+    def give_back(self) -> None:
+        """Return free pages to the filesystem, a few at a time (each step is written
+        through the WAL, which itself needs space)."""
+        for _ in range(10_000):
+            if self._conn.execute("PRAGMA freelist_count").fetchone()[0] == 0:
+                return
+            try:
+                self._conn.executescript(f"PRAGMA incremental_vacuum({VACUUM_PAGES});")
+            except sqlite3.OperationalError as exc:
+                if not is_disk_full(exc):
+                    raise
+                return
+            finally:
+                self.checkpoint()
+
+    def restore(self) -> None:
+        """After an emergency: try to get the ballast back once there is room for it."""
+        self.give_back()
+        free = self.fs_free()
+        if free is not None and free >= self.reserve.size + self._wal_limit:
+            self.reserve.ensure()

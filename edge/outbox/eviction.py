@@ -20,9 +20,11 @@ from edge.outbox.transactions import add_counters, evicted_counter
 _BATCH = 256
 
 
-def purge_expired(conn: sqlite3.Connection, now: float) -> int:
-    """Delete rows whose TTL has run out; returns the bytes freed."""
-    rows = conn.execute("SELECT id, size FROM messages WHERE expires_at <= ?", (now,)).fetchall()
+def purge_expired(conn: sqlite3.Connection, now: float, limit: int = -1) -> int:
+    """Delete rows whose TTL has run out (at most `limit`, -1: all); returns the bytes freed."""
+    rows = conn.execute(
+        "SELECT id, size FROM messages WHERE expires_at <= ? ORDER BY expires_at LIMIT ?", (now, limit)
+    ).fetchall()
     if not rows:
         return 0
     _delete(conn, [r[0] for r in rows])

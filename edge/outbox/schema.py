@@ -81,10 +81,16 @@ def connect(path: Path, synchronous: Literal["full", "normal"], wal_limit: int) 
     checkpointed with the space the disk reserve gives back."""
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
     try:
+        # Only takes effect on a new, empty file: lets emergency eviction hand free
+        # pages back to the filesystem (see diskspace.py).
+        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode.lower() != "wal":
             raise OutboxError(f"{path}: cannot switch to WAL mode (got {mode!r})")
         conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        # Deleted events (personal data: ID details, face crops) are overwritten in the
+        # file, not just unlinked from the b-tree, whatever the platform's build default.
+        conn.execute("PRAGMA secure_delete = ON")
         page = conn.execute("PRAGMA page_size").fetchone()[0]
         conn.execute(f"PRAGMA wal_autocheckpoint={max(16, wal_limit // page)}")
         conn.execute(f"PRAGMA journal_size_limit={wal_limit}")

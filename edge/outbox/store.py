@@ -23,7 +23,7 @@ from typing import TypeVar
 
 from edge.events import EventDraft, StoredEvent
 from edge.outbox import schema
-from edge.outbox.diskspace import DiskFullRecovery, disk_room, wal_limit_for
+from edge.outbox.diskspace import DiskSpace, wal_limit_for
 from edge.outbox.encoding import EncodedDraft, encode
 from edge.outbox.errors import OutboxClosedError, OutboxError, OutboxFullError
 from edge.outbox.eviction import make_room, purge_expired
@@ -31,7 +31,7 @@ from edge.outbox.group_commit import GroupCommitter
 from edge.outbox.reserve import DiskReserve
 from edge.outbox.rows import OutboxMessage, delete_acked, insert_events, read_write_state, select_pending
 from edge.outbox.stats import OutboxStats, read_stats
-from edge.outbox.transactions import add_counters, is_disk_full, set_meta, write_transaction
+from edge.outbox.transactions import add_counters, fast_delete, is_disk_full, set_meta, write_transaction
 from firmware_config.storage import StorageConfig
 
 V = TypeVar("V")
@@ -73,7 +73,7 @@ class Outbox:
                 c.close()
             raise
         self._append_conn, self._maint_conn, self._read_conn = conns
-        self._disk = DiskFullRecovery(self._append_conn, reserve)
+        self._disk = DiskSpace(self._append_conn, self._path.parent, reserve, self._wal_limit)
         self._appender: GroupCommitter[list[EncodedDraft], list[StoredEvent]] = GroupCommitter(
             self._commit_groups, self._write_lock
         )
@@ -186,7 +186,7 @@ class Outbox:
             try:
                 with write_transaction(conn):
                     state = read_write_state(conn, self._device_id)
-                    room = disk_room(conn, self._path.parent, self._wal_limit, need)
+                    room = self._disk.room(need)
                     make_room(conn, state.used_bytes, need, self._quota, newcomer, now, room)
                     stored = insert_events(conn, self._device_id, state, flat, now, self._ttl)
                 break
@@ -201,7 +201,7 @@ class Outbox:
                 freed = self._disk.free(DISK_FULL_MIN_EVICT << round_no, newcomer, now)
                 nothing_freed = nothing_freed + 1 if freed == 0 else 0
         if self._disk.reserve.released:
-            self._disk.reserve.ensure()
+            self._disk.restore()
         out: list[list[StoredEvent]] = []
         at = 0
         for batch in batches:
@@ -222,7 +222,7 @@ class Outbox:
                     raise
                 self._disk.reserve.release()
                 self._disk.checkpoint()
-                with write_transaction(self._maint_conn):
+                with fast_delete(self._maint_conn), write_transaction(self._maint_conn):
                     return op(self._maint_conn)
 
 

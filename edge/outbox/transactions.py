@@ -27,6 +27,19 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise
 
 
+@contextmanager
+def fast_delete(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Temporarily stop zero-filling freed pages. With secure_delete on, deleting N bytes
+    writes N bytes of zeros to the WAL, so on a full disk an eviction could never be
+    written; 'fast' only clears what fits in pages that are written anyway. Used only
+    to get out of a full disk; the pages are zeroed or reused later."""
+    conn.execute("PRAGMA secure_delete = FAST")
+    try:
+        yield conn
+    finally:
+        conn.execute("PRAGMA secure_delete = ON")
+
+
 def is_disk_full(exc: BaseException) -> bool:
     """SQLITE_FULL: the filesystem (or SQLite's max page count) refused to grow a file."""
     if not isinstance(exc, sqlite3.OperationalError):

@@ -151,3 +151,13 @@ def test_yymmdd_century_window() -> None:
     assert yymmdd_to_date("050101", future=False).year == 2005
     with pytest.raises(MrzError):
         yymmdd_to_date("960230", future=False)
+
+
+def test_error_messages_name_the_field_not_the_personal_value() -> None:
+    flat = ICAO_TD1.replace("\n", "").replace("740812", "741312")  # month 13, check digits recomputed below
+    l1, l2, l3 = flat[:30], flat[30:60], flat[60:]
+    l2 = l2[:6] + check_digit("741312") + l2[7:29]
+    l2 += check_digit(l1[5:30] + l2[0:7] + l2[8:15] + l2[18:29])
+    with pytest.raises(MrzError) as excinfo:
+        parse_td1("\n".join((l1, l2, l3)))
+    assert "741312" not in str(excinfo.value) and "birth" in str(excinfo.value)

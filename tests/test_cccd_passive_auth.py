@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from asn1crypto import cms
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from kiosk.cccd import build_identity, parse_dg1, parse_dg13
 from kiosk.cccd.errors import TrustStoreError
@@ -229,3 +230,23 @@ def test_pki_reloads_from_disk(pki: TestPki, trust: TrustStore) -> None:
     assert again.ds_cert == pki.ds_cert and again.csca_cert == pki.csca_cert
     files = build_card_files(PERSON, again)
     assert verify(files[FID_SOD], _groups(files), trust).passed
+
+
+def test_bsi_plain_ecdsa_signature_is_accepted(pki: TestPki, trust: TrustStore) -> None:
+    """Several states sign with ecdsa-plain-SHA256 (r||s); rewrite our DER signature that way."""
+    files = build_card_files(PERSON, pki)
+    info = cms.ContentInfo.load(unwrap(files[FID_SOD], SOD_TAG, "EF.SOD").value)
+    signer = info["content"]["signer_infos"][0]
+    r, s = decode_dss_signature(signer["signature"].native)
+    signer["signature_algorithm"] = {"algorithm": "0.4.0.127.0.7.1.1.4.1.3"}
+    signer["signature"] = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    result = verify(encode_tlv(SOD_TAG, info.dump(force=True)), _groups(files), trust)
+    assert result.passed and result.signature_algorithm == "ecdsa-plain-sha256"
+
+
+def test_unknown_signature_algorithm_is_reported_as_unsupported(pki: TestPki, trust: TrustStore) -> None:
+    files = build_card_files(PERSON, pki)
+    info = cms.ContentInfo.load(unwrap(files[FID_SOD], SOD_TAG, "EF.SOD").value)
+    info["content"]["signer_infos"][0]["signature_algorithm"] = {"algorithm": "1.2.3.4.5"}
+    result = verify(encode_tlv(SOD_TAG, info.dump(force=True)), _groups(files), trust)
+    assert result.signature is SignatureVerdict.UNSUPPORTED_ALGORITHM and not result.passed

@@ -50,7 +50,7 @@ def _require_yymmdd(value: str, what: str) -> None:
         raise MrzError(f"{what} must be 6 digits YYMMDD")
     month, day = int(value[2:4]), int(value[4:6])
     if not (1 <= month <= 12 and 1 <= day <= 31):
-        raise MrzError(f"{what} {value!r} is not a valid YYMMDD date")
+        raise MrzError(f"{what} is not a valid YYMMDD date (month or day out of range)")
 
 
 def can_from_personal_number(personal_number: str) -> str:
@@ -168,7 +168,7 @@ def yymmdd_to_date(value: str, *, future: bool) -> date:
     try:
         return date(year, mm, dd)
     except ValueError:
-        raise MrzError(f"{value!r} is not a calendar date") from None
+        raise MrzError("MRZ date is not a calendar date") from None
 
 
 def _split_lines(text: str) -> tuple[str, str, str]:

@@ -72,7 +72,10 @@ class Daemon:
         if cfg.cameras and cfg.vision is not None and cfg.vision.enabled:
             from edge.vision.pipeline import VisionService
 
-            self.producers["vision"] = VisionService(cfg.vision, cfg.cameras, self._append)
+            try:
+                self.producers["vision"] = VisionService(cfg.vision, cfg.cameras, self._append)
+            except Exception as exc:  # missing weights, unusable model file, bad execution provider
+                raise StartupError(f"cannot set up the vision pipeline: {exc}") from exc
 
     # -- lifecycle -----------------------------------------------------------
     def install_signal_handlers(self) -> None:
@@ -82,7 +85,11 @@ class Daemon:
 
     def run(self) -> int:
         cfg = self.config
-        self._build()
+        try:
+            self._build()
+        except StartupError:
+            self.shutdown()
+            raise
         assert self.publisher is not None
         self.publisher.start()
         for name, producer in self.producers.items():

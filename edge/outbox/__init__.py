@@ -3,6 +3,7 @@ to it, and leaves only when the broker acknowledged it, its TTL ran out, or the 
 forced an eviction by priority (never a CRITICAL event)."""
 
 from edge.outbox.errors import InvalidEventError, OutboxClosedError, OutboxError, OutboxFullError
+from edge.outbox.readonly import OutboxMissingError, inspect_outbox
 from edge.outbox.rows import OutboxMessage
 from edge.outbox.stats import OutboxStats
 from edge.outbox.store import Outbox
@@ -14,5 +15,7 @@ __all__ = [
     "OutboxError",
     "OutboxFullError",
     "OutboxMessage",
+    "OutboxMissingError",
     "OutboxStats",
+    "inspect_outbox",
 ]

@@ -144,7 +144,7 @@ class Outbox:
     # -- observation -----------------------------------------------------------------
     def stats(self) -> OutboxStats:
         self._check_open()
-        files = sum(_size(self._path.with_name(self._path.name + s)) for s in ("", "-wal"))
+        files = sum(_size(self._path.with_name(self._path.name + sfx)) for sfx in ("", "-wal"))
         with self._read_lock:
             return read_stats(self._read_conn, self._clock(), self._quota, files)
 

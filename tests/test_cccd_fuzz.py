@@ -32,6 +32,7 @@ from kiosk.cccd.errors import (
     SodError,
     TlvError,
 )
+from kiosk.cccd.identity import identity_from_mrz
 from kiosk.cccd.mrz import BacKeyInfo, check_digit, parse_td1
 from kiosk.cccd.passive_auth import verify
 from kiosk.cccd.sod import parse_sod
@@ -246,6 +247,8 @@ def test_mrz_parser_on_mrz_shaped_and_arbitrary_text() -> None:
         except MrzError:
             return
         assert len(mrz.lines) == 3 and mrz.bac_key_info().mrz_information()
+        identity = identity_from_mrz(mrz)  # a check-digit-valid MRZ always yields a result
+        assert identity.document_number == (mrz.document_number or None)
 
     run()
 

@@ -129,3 +129,15 @@ def test_qr_empty_fields_are_missing_not_errors() -> None:
 def test_qr_rejects_off_layout_text(text: str, reason: str) -> None:
     with pytest.raises(QrError, match=reason):
         parse_qr(text)
+
+
+def test_mrz_with_valid_check_digits_but_impossible_date_is_flagged_not_fatal() -> None:
+    from kiosk.cccd.mrz_format import format_td1
+
+    text = format_td1(
+        document_number="196012345", birth_yymmdd="960231", sex="F", expiry_yymmdd="360226",
+        surname="Nguyen", given_names="Thi",
+    )  # fmt: skip
+    identity = identity_from_mrz(parse_td1(text))
+    assert identity.date_of_birth is None and identity.invalid_fields == ("date_of_birth",)
+    assert identity.partial

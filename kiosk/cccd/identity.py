@@ -14,6 +14,7 @@ from typing import Any
 
 from kiosk.cccd.dg1 import Dg1
 from kiosk.cccd.dg13 import Dg13
+from kiosk.cccd.errors import MrzError
 from kiosk.cccd.mrz import Td1Mrz, yymmdd_to_date
 from kiosk.cccd.values import Gender, parse_gender
 
@@ -124,21 +125,31 @@ def finish(
     )
 
 
+def _mrz_date(value: str, *, future: bool) -> date | None:
+    # Check digits pass for 31 February too; such a date is unknown, not fatal.
+    try:
+        return yymmdd_to_date(value, future=future)
+    except MrzError:
+        return None
+
+
 def _mrz_values(mrz: Td1Mrz) -> dict[str, Any]:
     return {
         "personal_number": mrz.personal_number,
         "document_number": mrz.document_number or None,
         "full_name": mrz.name or None,
-        "date_of_birth": yymmdd_to_date(mrz.birth_yymmdd, future=False),
+        "date_of_birth": _mrz_date(mrz.birth_yymmdd, future=False),
         "gender": parse_gender(mrz.sex),
         "nationality": mrz.nationality or None,
-        "expiry_date": yymmdd_to_date(mrz.expiry_yymmdd, future=True),
+        "expiry_date": _mrz_date(mrz.expiry_yymmdd, future=True),
     }
 
 
 def identity_from_mrz(mrz: Td1Mrz) -> CitizenIdentity:
     """Identity from a typed or scanned MRZ only (ASCII names, no address)."""
-    return finish(IdentitySource.MRZ, _mrz_values(mrz), _MRZ_EXPECTED)
+    values = _mrz_values(mrz)
+    invalid = tuple(n for n in ("date_of_birth", "expiry_date") if values[n] is None)
+    return finish(IdentitySource.MRZ, values, _MRZ_EXPECTED, invalid=invalid)
 
 
 def build_identity(dg1: Dg1 | None, dg13: Dg13 | None) -> CitizenIdentity:

@@ -77,13 +77,13 @@ class PlateReaderConfig(Section):
         default_factory=CtcRecognizerConfig, description="Text recogniser backend."
     )
     min_confidence: float = Field(
-        default=0.3,
+        default=0.02,
         ge=0,
         le=1,
         description="Reads whose weakest character is less certain than this are dropped.",
     )
     max_score_gap: float = Field(
-        default=6.0,
+        default=12.0,
         gt=0,
         description="Reject as non-plate when the grammar-constrained reading is this many "
         "nats less likely than the unconstrained one (text that fits no plate format).",

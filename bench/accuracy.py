@@ -1,0 +1,301 @@
+"""Plate reading accuracy and speed on the dev sets in ../shared (one command):
+
+    .venv/bin/python bench/accuracy.py [--dataset DIR] [--threads N]
+
+Prints one table per question, ours and the baselines measured side by side in the
+same run on this machine:
+  1. detection recall / precision at IoU 0.5 on the scene set, and ms per 720p frame;
+  2. exact-match text on the crop set, one-line / two-line, and ms per plate;
+  3. end-to-end exact match on the scene set, and ms per frame.
+Our detector was trained on the scene set's training split (models/train/split.py),
+so scene figures are given for the held-out quarter and the training part separately;
+the crop set was never trained on. Exact match compares re.sub('[^0-9A-Z]', '', text)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from edge.vision.plates import register_plate_backends
+from edge.vision.plates.plate_format import PlateFormatError, fix_confusions
+from edge.vision.plates.reader import PlateReader
+from edge.vision.plugins import Detector, PluginRegistry, TextRecognizer
+from edge.vision.runtime import SessionFactory
+from firmware_config.inference import InferenceConfig
+from firmware_config.plates import (
+    CtcRecognizerConfig,
+    PlateReaderConfig,
+    PpOcrDetectorConfig,
+)
+from models.train.split import held_out_files, load_scene_labels
+
+DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "vn-plates"
+
+
+def norm(text: str) -> str:
+    return re.sub("[^0-9A-Z]", "", text.upper())
+
+
+def iou(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def to_720p(img: np.ndarray) -> tuple[np.ndarray, float]:
+    """Upscale a dev frame into a 1280x720 frame (what a camera delivers)."""
+    h, w = img.shape[:2]
+    r = min(1280 / w, 720 / h)
+    canvas = np.zeros((720, 1280, 3), np.uint8)
+    resized = cv2.resize(img, (round(w * r), round(h * r)))
+    canvas[: resized.shape[0], : resized.shape[1]] = resized
+    return canvas, r
+
+
+def med_ms(times: list[float]) -> str:
+    return f"{1000 * statistics.median(times):.1f}" if times else "-"
+
+
+def table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
+    print(f"\n## {title}\n")
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+
+
+def detection_rows(name: str, detect: Callable, scenes: dict, files: list[str], part: str) -> list[str]:
+    tp = fp = n_gt = 0
+    times = []
+    for f in files:
+        frame, r = to_720p(scenes[f]["img"])
+        t0 = time.perf_counter()
+        boxes = [tuple(v / r for v in b) for b in detect(frame)]
+        times.append(time.perf_counter() - t0)
+        gts = [lab.box for lab in scenes[f]["labels"]]
+        n_gt += len(gts)
+        matched = set()
+        for b in boxes:
+            hit = next((i for i, g in enumerate(gts) if i not in matched and iou(b, g) >= 0.5), None)
+            if hit is None:
+                fp += 1
+            else:
+                matched.add(hit)
+                tp += 1
+    recall = tp / n_gt if n_gt else 0.0
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    return [
+        name,
+        part,
+        str(len(files)),
+        f"{100 * recall:.1f}",
+        f"{100 * precision:.1f}",
+        str(fp),
+        med_ms(times),
+    ]
+
+
+def end_to_end_row(name: str, reader: PlateReader, scenes: dict, files: list[str], part: str) -> list[str]:
+    ok = wrong = missed = 0
+    times = []
+    for f in files:
+        frame, r = to_720p(scenes[f]["img"])
+        t0 = time.perf_counter()
+        reads = reader.read(frame)
+        times.append(time.perf_counter() - t0)
+        for lab in scenes[f]["labels"]:
+            hit = [p for p in reads if iou(tuple(v / r for v in p.box), lab.box) >= 0.5]
+            if not hit:
+                missed += 1
+            elif norm(hit[0].text) == norm(lab.text):
+                ok += 1
+            else:
+                wrong += 1
+        extra = [
+            p
+            for p in reads
+            if all(iou(tuple(v / r for v in p.box), lab.box) < 0.5 for lab in scenes[f]["labels"])
+        ]
+        wrong += len(extra)
+    total = sum(len(scenes[f]["labels"]) for f in files)
+    return [name, part, str(total), f"{100 * ok / total:.1f}", str(wrong), str(missed), med_ms(times)]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
+    ap.add_argument("--threads", type=int, default=0, help="intra-op threads per model (0 = one per core)")
+    ap.add_argument("--no-baselines", action="store_true", help="only our configuration (faster)")
+    args = ap.parse_args()
+    if not (args.dataset / "scenes" / "labels.csv").is_file():
+        print(
+            f"dev plate set not found at {args.dataset} (../shared beside the project root)", file=sys.stderr
+        )
+        return 2
+    sessions = SessionFactory(InferenceConfig(intra_op_threads=args.threads))
+    detectors: PluginRegistry[Detector] = PluginRegistry("detector", Detector)
+    recognizers: PluginRegistry[TextRecognizer] = PluginRegistry("recognizer", TextRecognizer)
+    register_plate_backends(detectors, recognizers)
+    ours_cfg = PlateReaderConfig()
+    det = detectors.create(ours_cfg.detector, sessions)
+    rec = recognizers.create(ours_cfg.recognizer, sessions)
+    reader = PlateReader(det, rec, ours_cfg)
+
+    labels = load_scene_labels(args.dataset / "scenes")
+    scenes = {
+        f: {"img": cv2.imread(str(args.dataset / "scenes" / f)), "labels": labs} for f, labs in labels.items()
+    }
+    held = sorted(held_out_files(list(scenes)))
+    train = sorted(set(scenes) - set(held))
+    parts = [("held-out", held), ("train split", train)]
+    header = ["detector", "scenes", "frames", "recall %", "precision %", "false +", "ms/720p frame"]
+
+    rows = []
+    ours_name = f"ours: YOLO-layout {Path(ours_cfg.detector.model).name}"
+    for part, files in parts:
+        rows.append(
+            detection_rows(ours_name, lambda im: [d.box for d in det.detect(im)], scenes, files, part)
+        )
+        rows.append(
+            detection_rows(
+                ours_name + " + grammar filter",
+                lambda im: [p.box for p in reader.read(im)],
+                scenes,
+                files,
+                part,
+            )
+        )
+    if not args.no_baselines:
+        ppdet = detectors.create(PpOcrDetectorConfig(), sessions)
+        pp_reader = PlateReader(ppdet, rec, ours_cfg)
+        for part, files in parts:
+            rows.append(
+                detection_rows(
+                    "baseline: PP-OCRv6 det proposals",
+                    lambda im: [d.box for d in ppdet.detect(im)],
+                    scenes,
+                    files,
+                    part,
+                )
+            )
+            rows.append(
+                detection_rows(
+                    "baseline: PP-OCRv6 det + grammar filter",
+                    lambda im: [p.box for p in pp_reader.read(im)],
+                    scenes,
+                    files,
+                    part,
+                )
+            )
+    table("Plate detection (IoU 0.5)", header, rows)
+
+    crops = []
+    with (args.dataset / "ocr" / "labels.csv").open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            crops.append((cv2.imread(str(args.dataset / "ocr" / row["file"])), row["text"], row["layout"]))
+    variants: list[tuple[str, Callable[[np.ndarray], str]]] = []
+
+    variants.append((f"ours: {ours_cfg.recognizer.model} per line + grammar CTC", _reader_fn(reader)))
+    if not args.no_baselines:
+        for model in ("ppocr_v6_rec_small_plate", "ppocr_v4_rec", "ppocr_v6_rec_small"):
+            alt = recognizers.create(CtcRecognizerConfig(model=model), sessions)
+            variants.append((f"{model} per line + grammar CTC", _reader_fn(PlateReader(det, alt, ours_cfg))))
+        v6 = recognizers.create(CtcRecognizerConfig(model="ppocr_v6_rec_small"), sessions)
+        variants.append(("baseline: v6 small per line, greedy + string fix-up", _string_fixup_fn(reader, v6)))
+        variants.append(("baseline: PP-OCR det+rec on the crop (RapidOCR-style)", _det_rec_fn(ppdet, v6)))
+    rows = []
+    for name, fn in variants:
+        hits = {"one_line": [0, 0], "two_line": [0, 0]}
+        times = []
+        for img, text, layout in crops:
+            t0 = time.perf_counter()
+            got = fn(img)
+            times.append(time.perf_counter() - t0)
+            hits[layout][0] += norm(got) == norm(text)
+            hits[layout][1] += 1
+        one, two = hits["one_line"], hits["two_line"]
+        total = (one[0] + two[0]) / (one[1] + two[1])
+        rows.append(
+            [
+                name,
+                f"{100 * one[0] / one[1]:.1f} ({one[1]})",
+                f"{100 * two[0] / two[1]:.1f} ({two[1]})",
+                f"{100 * total:.1f}",
+                med_ms(times),
+            ]
+        )
+    table(
+        "Plate text on crops (exact match; crop set never trained on)",
+        ["reader", "one-line %", "two-line %", "all %", "ms/plate"],
+        rows,
+    )
+
+    rows = [end_to_end_row("ours: detector + reader", reader, scenes, files, part) for part, files in parts]
+    if not args.no_baselines:
+        rows += [
+            end_to_end_row("baseline: PP-OCRv6 det + our reader", pp_reader, scenes, files, part)
+            for part, files in parts
+        ]
+    table(
+        "End to end on scenes (720p frames)",
+        ["pipeline", "scenes", "plates", "exact %", "wrong/extra", "missed", "ms/frame"],
+        rows,
+    )
+    return 0
+
+
+def _reader_fn(reader: PlateReader) -> Callable[[np.ndarray], str]:
+    def fn(img: np.ndarray) -> str:
+        r = reader.read_crop(img)
+        return r.text if r else ""
+
+    return fn
+
+
+def _string_fixup_fn(reader: PlateReader, rec: TextRecognizer) -> Callable[[np.ndarray], str]:
+    """What users get elsewhere: greedy CTC text per line, then positional fix-up."""
+    from edge.vision.plates.lines import layout_options, split_lines
+
+    def fn(img: np.ndarray) -> str:
+        layout = layout_options(img, reader.config.two_line_max_aspect)[0]
+        reads = rec.read(split_lines(img, layout))
+        text = "-".join(r.text for r in reads) if layout == "two_line" else reads[0].text
+        try:
+            return fix_confusions(text, "car" if layout == "one_line" else None).formatted()
+        except PlateFormatError:
+            return text
+
+    return fn
+
+
+def _det_rec_fn(det: Detector, rec: TextRecognizer) -> Callable[[np.ndarray], str]:
+    """Text detector finds the lines in the crop, recogniser reads each, joined."""
+
+    def fn(img: np.ndarray) -> str:
+        lines = sorted(det.text_lines(img), key=lambda item: item[0][1])  # type: ignore[attr-defined]
+        crops = []
+        for (x1, y1, x2, y2), _ in lines:
+            c = img[max(0, int(y1)) : int(y2), max(0, int(x1)) : int(x2)]
+            if c.size:
+                crops.append(c)
+        return "".join(r.text for r in rec.read(crops)) if crops else ""
+
+    return fn
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

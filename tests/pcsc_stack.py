@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from kiosk.cccd.testcard import TestPerson, TestPki, build_card_files
-from kiosk.emulator.profile import CardProfile
-from kiosk.emulator.stack import READER_NAME, PcscdProcess, StackUnavailable
+if TYPE_CHECKING:  # imported lazily: every test session loads this plugin
+    from kiosk.cccd.testcard import TestPerson, TestPki
+    from kiosk.emulator.profile import CardProfile
+    from kiosk.emulator.stack import PcscdProcess
+
+READER_NAME = "Virtual PCD 00 00"
 
 
 @dataclass(frozen=True)
@@ -26,12 +30,24 @@ class CardKit:
     reader: str = READER_NAME
 
     def profile(self, person: TestPerson | None = None, **build_options: object) -> CardProfile:
+        from kiosk.cccd.testcard import build_card_files
+        from kiosk.emulator.profile import CardProfile
+
         who = person or self.person
         pace = build_options.pop("pace", True)
         extended = build_options.pop("extended_length", True)
         if not pace:
             build_options["pace_parameter_id"] = None
+        card_aa_key = build_options.pop("card_aa_key", None)  # what the chip holds (clone test)
         files = build_card_files(who, self.pki, **build_options)  # type: ignore[arg-type]
+        aa_key = card_aa_key or build_options.get("aa_key")
+        aa_pem = None
+        if aa_key is not None:
+            from cryptography.hazmat.primitives import serialization
+
+            aa_pem = aa_key.private_bytes(  # type: ignore[attr-defined]
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
         return CardProfile(
             files=files,
             document_number=who.document_number,
@@ -40,6 +56,7 @@ class CardKit:
             can=who.can,
             pace=bool(pace),
             extended_length=bool(extended),
+            aa_key_pem=aa_pem,
         )
 
     @property
@@ -49,6 +66,8 @@ class CardKit:
 
 @pytest.fixture(scope="session")
 def pcsc_stack() -> Iterator[PcscdProcess]:
+    from kiosk.emulator.stack import PcscdProcess, StackUnavailable
+
     try:
         process = PcscdProcess()
     except StackUnavailable as exc:
@@ -61,4 +80,6 @@ def pcsc_stack() -> Iterator[PcscdProcess]:
 
 @pytest.fixture(scope="session")
 def card_kit(tmp_path_factory: pytest.TempPathFactory) -> CardKit:
+    from kiosk.cccd.testcard import TestPerson, TestPki
+
     return CardKit(TestPerson.default(), TestPki.generate(tmp_path_factory.mktemp("pki")))

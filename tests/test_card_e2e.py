@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from drivers.pcsc.connection import CardConnection
 from drivers.pcsc.context import PcscContext
@@ -43,7 +44,7 @@ def _read(kit, key: AccessKey, extended: bool = True, trust: bool = True) -> Chi
 
 def test_pace_read_cli_json_keeps_vietnamese_text_exact(pcsc_stack, card_kit) -> None:
     person = card_kit.person
-    with presented(card_kit.profile()):
+    with presented(card_kit.profile(aa_key=ec.generate_private_key(ec.SECP256R1()))):
         done = _edge(
             "--reader", "Virtual PCD 00 00", "--can", person.can, "--csca", str(card_kit.trust_dir), "--json"
         )
@@ -61,7 +62,9 @@ def test_pace_read_cli_json_keeps_vietnamese_text_exact(pcsc_stack, card_kit) ->
     pa = out["passive_authentication"]
     assert (pa["hashes"], pa["signature"], pa["chain"]) == ("ok", "ok", "ok")
     assert set(out["timings"]) == {"card_s", "protocol_s", "parse_verify_s", "total_s"}
-    assert out["apdu_count"] <= 12  # extended length: one READ BINARY per file
+    assert out["active_authentication"]["verdict"] == "ok"  # DG15 present: the chip proved its key
+    assert out["data_groups_read"] == [1, 2, 13, 15]
+    assert out["apdu_count"] <= 14  # extended length: one READ BINARY per file, + AA
 
 
 def test_bac_read_on_bac_only_card_with_short_apdus(pcsc_stack, card_kit) -> None:
@@ -100,6 +103,19 @@ def test_card_removed_mid_read_then_clean_retry(pcsc_stack, card_kit) -> None:
         retry = _read(card_kit, AccessKey(can=card_kit.person.can))
     assert emulator.link.removals == 1
     assert retry.passive_auth.passed and not retry.identity.partial
+
+
+def test_cloned_chip_fails_active_authentication(pcsc_stack, card_kit) -> None:
+    """A perfect copy of the data (PA passes) on a chip without the original AA key."""
+    genuine_key, clone_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    with presented(card_kit.profile(aa_key=genuine_key, card_aa_key=clone_key)):
+        result = _read(card_kit, AccessKey(can=card_kit.person.can))
+        done = _edge(
+            "--reader", "Virtual PCD 00 00", "--can", card_kit.person.can, "--csca", str(card_kit.trust_dir)
+        )
+    assert result.passive_auth.passed
+    assert result.active_auth.verdict.value == "failed"
+    assert done.returncode == 7
 
 
 def test_tampered_dg13_fails_passive_authentication(pcsc_stack, card_kit) -> None:

@@ -201,3 +201,34 @@ def test_cli_access_key_forms() -> None:
     with pytest.raises(ValueError):
         _access_key(Namespace(**{**base, "doc_number": "123456789"}))
     assert "012345" not in repr(AccessKey(can="012345"))  # keys never reach logs
+
+
+def test_active_authentication_in_process(files) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    from kiosk.cccd import parse_dg15
+    from kiosk.cccd.lds_build import build_dg15
+    from kiosk.emrtd.active_auth import AaVerdict, active_authenticate
+
+    key = ec.generate_private_key(ec.BrainpoolP256R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+    def spki(k) -> bytes:
+        return k.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    card = EmulatedCard(_profile(files, aa_key_pem=pem))
+    channel = ApduChannel(DirectLink(card))
+    CardReader(channel).authenticate(AccessKey(can=PERSON.can))
+    good = active_authenticate(channel, parse_dg15(build_dg15(spki(key))))
+    assert good.verdict is AaVerdict.OK and good.algorithm == "ecdsa-plain-sha256"
+    other = ec.generate_private_key(ec.BrainpoolP256R1())
+    assert active_authenticate(channel, parse_dg15(build_dg15(spki(other)))).verdict is AaVerdict.FAILED
+    rsa_key = rsa.generate_private_key(65537, 2048)
+    assert (
+        active_authenticate(channel, parse_dg15(build_dg15(spki(rsa_key)))).verdict is AaVerdict.NOT_SUPPORTED
+    )

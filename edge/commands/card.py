@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Read a CCCD chip (PACE with the CAN or MRZ data, BAC fallback), parse it and run passive "
             f"authentication. Exit codes: {EXIT_OK} ok, {EXIT_USAGE} usage, {EXIT_NO_READER} no reader or "
             f"no pcscd, {EXIT_NO_CARD} no card, {EXIT_ACCESS_DENIED} access denied (wrong key), "
-            f"{EXIT_READ_ERROR} read error, {EXIT_AUTH_FAILED} chip not genuine (passive authentication)."
+            f"{EXIT_READ_ERROR} read error, {EXIT_AUTH_FAILED} chip not genuine (passive or active authentication)."
         ),
     )
     rd.add_argument("--reader", help="reader name or unique substring (default: first reader)")
@@ -139,8 +139,13 @@ def run_read(args: argparse.Namespace) -> int:
     chain_ok = pa.chain.value == "ok" or (
         args.csca is None and pa.chain.value in ("unknown_csca", "not_checked")
     )
+    aa_ok = result.active_auth.verdict.value != "failed"  # a clone cannot answer the DG15 key's challenge
     genuine = (
-        pa.structure.value == "ok" and pa.hashes.value == "ok" and pa.signature.value == "ok" and chain_ok
+        pa.structure.value == "ok"
+        and pa.hashes.value == "ok"
+        and pa.signature.value == "ok"
+        and chain_ok
+        and aa_ok
     )
     payload = result.to_json_dict(include_photo=not args.no_photo)
     payload["genuine"] = genuine

@@ -12,13 +12,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.cccd import parse_dg1, parse_dg2, parse_dg13
+from kiosk.cccd import parse_dg1, parse_dg2, parse_dg13, parse_dg14, parse_dg15
 from kiosk.cccd.dg2 import FaceImage
 from kiosk.cccd.errors import LdsError
 from kiosk.cccd.identity import CitizenIdentity, build_identity
 from kiosk.cccd.pa_result import PassiveAuthResult
 from kiosk.cccd.passive_auth import verify as verify_passive
 from kiosk.cccd.trust_store import TrustStore
+from kiosk.emrtd.active_auth import AaVerdict, ActiveAuthResult, active_authenticate
 from kiosk.emrtd.channel import ApduChannel
 from kiosk.emrtd.files import SOD
 from kiosk.emrtd.session import DEFAULT_GROUPS, AccessKey, CardReader, RawCardRead
@@ -30,6 +31,7 @@ class ChipReadResult:
     photo: FaceImage | None
     passive_auth: PassiveAuthResult
     raw: RawCardRead = field(repr=False)
+    active_auth: ActiveAuthResult = field(default_factory=lambda: ActiveAuthResult(AaVerdict.NOT_PRESENT))
     parse_seconds: float = 0.0
     parse_errors: tuple[str, ...] = ()
 
@@ -62,6 +64,7 @@ class ChipReadResult:
             "identity": self.identity.to_json_dict(),
             "photo": photo,
             "passive_authentication": self.passive_auth.to_json_dict(),
+            "active_authentication": self.active_auth.to_json_dict(),
             "access_method": self.raw.access_method,
             "data_groups_on_card": list(self.raw.data_groups_on_card),
             "data_groups_read": list(self.data_groups_read),
@@ -109,5 +112,25 @@ def read_chip(
     groups = DEFAULT_GROUPS if include_photo else tuple(g for g in DEFAULT_GROUPS if g != 2)
     raw = CardReader(channel, extended_length=extended_length).read(key, groups)
     started = time.perf_counter()
+    active = _active_auth(channel, raw)
+    raw.apdu_count, raw.card_seconds = channel.apdu_count, channel.card_seconds
+    raw.total_seconds += time.perf_counter() - started
+    started = time.perf_counter()
     identity, photo, pa, errors = _parse(raw, trust_store)
-    return ChipReadResult(identity, photo, pa, raw, time.perf_counter() - started, errors)
+    return ChipReadResult(identity, photo, pa, raw, active, time.perf_counter() - started, errors)
+
+
+def _active_auth(channel: ApduChannel, raw: RawCardRead) -> ActiveAuthResult:
+    """Challenge the chip when it has DG15 (still inside the secure session)."""
+    dg15 = raw.files.get(0x010F)
+    if dg15 is None:
+        return ActiveAuthResult(AaVerdict.NOT_PRESENT)
+    try:
+        key = parse_dg15(dg15)
+        oid = None
+        if 0x010E in raw.files:
+            infos = parse_dg14(raw.files[0x010E]).active_authentication
+            oid = infos[0].signature_algorithm or None if infos else None
+    except LdsError as exc:
+        return ActiveAuthResult(AaVerdict.FAILED, None, f"DG14/DG15 unusable: {exc}")
+    return active_authenticate(channel, key, oid)

@@ -12,7 +12,7 @@ from kiosk.emrtd.apdu import Command
 from kiosk.emrtd.cardaccess import PACE_ECDH_GM_AES_128, PaceInfo
 from kiosk.emrtd.errors import MalformedResponseError, SecureMessagingError
 from kiosk.emrtd.sm import SessionKeys
-from kiosk.emulator.card_auth import BacCard, PaceCard
+from kiosk.emulator.card_auth import BacCard, PaceCard, load_aa_key, sign_challenge
 from kiosk.emulator.card_sm import unwrap_command, wrap_response
 from kiosk.emulator.faults import Faults
 from kiosk.emulator.profile import CARD_ACCESS_FID, EMRTD_AID, CardProfile
@@ -42,6 +42,7 @@ class EmulatedCard:
                 content = self._files[fid]
                 self._files[fid] = content[:-1] + bytes([content[-1] ^ 0x01])
         self.apdu_count = 0
+        self._aa_key = load_aa_key(profile.aa_key_pem) if profile.aa_key_pem else None
         self.power_on()
 
     def power_on(self) -> None:
@@ -106,6 +107,10 @@ class EmulatedCard:
             return self._pace.set_at(cmd)
         if ins == 0x86 and self._pace:
             return self._pace.general_authenticate(cmd)
+        if ins == 0x88 and self._aa_key is not None:
+            if not secure:
+                return b"", SW_SECURITY, None
+            return sign_challenge(self._aa_key, cmd.data), SW_OK, None
         return b"", SW_INS, None
 
     def _select(self, cmd: Command, secure: bool) -> tuple[bytes, int, None]:

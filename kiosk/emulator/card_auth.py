@@ -10,6 +10,9 @@ import hmac
 import os
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec as crypto_ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from ecdsa.ellipticcurve import PointJacobi
 
 from kiosk.emrtd import ec
@@ -148,3 +151,17 @@ def _require(inner: bytes, tag: int) -> bytes:
     if value is None:
         raise ValueError(f"missing {tag:02X}")
     return value
+
+
+def load_aa_key(pem: bytes) -> crypto_ec.EllipticCurvePrivateKey:
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, crypto_ec.EllipticCurvePrivateKey):
+        raise ValueError("the emulator does Active Authentication with EC keys only")
+    return key
+
+
+def sign_challenge(key: crypto_ec.EllipticCurvePrivateKey, challenge: bytes) -> bytes:
+    """INTERNAL AUTHENTICATE: ECDSA-SHA256 over the challenge, plain r||s."""
+    r, s = decode_dss_signature(key.sign(challenge, crypto_ec.ECDSA(hashes.SHA256())))
+    size = (key.curve.key_size + 7) // 8
+    return r.to_bytes(size, "big") + s.to_bytes(size, "big")

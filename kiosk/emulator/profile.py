@@ -4,7 +4,8 @@ A profile directory holds one `<FID>.bin` per elementary file (e.g. `011E.bin`
 for EF.COM, `0101.bin` for DG1) and `access.json` with the access data
 (`document_number`, `birth`, `expiry` as YYMMDD, `can`) plus optional switches
 (`pace`, `bac`, `extended_length`). EF.CardAccess is generated from the PACE
-switch unless the directory brings its own `011C.bin`."""
+switch unless the directory brings its own `011C.bin`; `aa_key.pem` (EC private
+key) enables Active Authentication."""
 
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ class CardProfile:
     bac: bool = True
     extended_length: bool = True
     pace_parameter_id: int = 13  # brainpoolP256r1, as on European and CCCD-class chips
+    aa_key_pem: bytes | None = None
+    """EC private key (PEM) for Active Authentication; its public half belongs in DG15."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -76,6 +79,7 @@ class CardProfile:
         try:
             access = json.loads(access_path.read_text(encoding="utf-8"))
             files = {int(p.stem, 16): p.read_bytes() for p in sorted(directory.glob("*.bin"))}
+            aa_path = directory / "aa_key.pem"
             return cls(
                 files=files,
                 document_number=str(access["document_number"]),
@@ -85,6 +89,7 @@ class CardProfile:
                 pace=bool(access.get("pace", True)),
                 bac=bool(access.get("bac", True)),
                 extended_length=bool(access.get("extended_length", True)),
+                aa_key_pem=aa_path.read_bytes() if aa_path.is_file() else None,
             )
         except (KeyError, ValueError) as exc:
             raise ProfileError(f"{directory}: {exc}") from None
@@ -102,4 +107,6 @@ class CardProfile:
             "bac": self.bac,
             "extended_length": self.extended_length,
         }
+        if self.aa_key_pem is not None:
+            (directory / "aa_key.pem").write_bytes(self.aa_key_pem)
         (directory / "access.json").write_text(json.dumps(access, indent=2), encoding="utf-8")

@@ -1,6 +1,7 @@
 """EF.CardAccess: the SecurityInfos that tell us whether (and how) the chip
-does PACE. Parsed and built with asn1crypto, so the emulator writes exactly
-what the reader parses.
+does PACE, as protocol objects (cipher, OID bytes for MSE:Set AT and the
+authentication token). Built here for the emulator, parsed with the shared
+SecurityInfos decoder so the emulator writes exactly what the reader parses.
 
 SecurityInfos ::= SET OF SEQUENCE { protocol OID, requiredData ANY,
 optionalData ANY OPTIONAL }; for PACEInfo requiredData is the version and
@@ -12,8 +13,11 @@ from dataclasses import dataclass
 
 from asn1crypto import core
 
+from kiosk.cccd.dg14 import parse_security_infos
+from kiosk.cccd.errors import LdsError
 from kiosk.emrtd.crypto import Cipher
 from kiosk.emrtd.errors import ProtocolError
+from kiosk.emrtd.tlv import encode_tlv
 
 ID_PACE = "0.4.0.127.0.7.2.2.4"
 # ECDH generic mapping: last arc selects the cipher.
@@ -24,18 +28,6 @@ ECDH_GM = {
     f"{ID_PACE}.2.4": Cipher.AES256,
 }
 PACE_ECDH_GM_AES_128 = f"{ID_PACE}.2.2"
-
-
-class _SecurityInfo(core.Sequence):
-    _fields = [  # noqa: RUF012 - asn1crypto's declarative schema
-        ("protocol", core.ObjectIdentifier),
-        ("required_data", core.Any),
-        ("optional_data", core.Any, {"optional": True}),
-    ]
-
-
-class _SecurityInfos(core.SetOf):
-    _child_spec = _SecurityInfo
 
 
 @dataclass(frozen=True)
@@ -60,21 +52,13 @@ class PaceInfo:
 
 
 def parse_card_access(data: bytes) -> list[PaceInfo]:
-    """All PACEInfos in EF.CardAccess (other SecurityInfos are skipped)."""
+    """All PACEInfos in EF.CardAccess (the DER decoding is the LDS engineer's
+    SecurityInfos parser, shared with DG14; other SecurityInfos are skipped)."""
     try:
-        infos = _SecurityInfos.load(data, strict=True)
-        found = []
-        for info in infos:
-            oid = info["protocol"].dotted
-            if not oid.startswith(ID_PACE + "."):
-                continue
-            version = info["required_data"].parse(core.Integer).native
-            optional = info["optional_data"]
-            param = optional.parse(core.Integer).native if optional.native is not None else None
-            found.append(PaceInfo(oid, int(version), None if param is None else int(param)))
-        return found
-    except (ValueError, TypeError, KeyError) as exc:
+        infos = parse_security_infos(data)
+    except LdsError as exc:
         raise ProtocolError(f"malformed EF.CardAccess: {exc}") from None
+    return [PaceInfo(i.protocol, i.version, i.parameter_id) for i in infos.pace]
 
 
 def choose_pace(infos: list[PaceInfo]) -> PaceInfo | None:
@@ -89,8 +73,8 @@ def build_card_access(infos: list[PaceInfo]) -> bytes:
     """DER EF.CardAccess content for the given PACEInfos (emulator, tests)."""
     items = []
     for info in infos:
-        fields = {"protocol": info.protocol, "required_data": core.Integer(info.version)}
+        body = core.ObjectIdentifier(info.protocol).dump() + core.Integer(info.version).dump()
         if info.parameter_id is not None:
-            fields["optional_data"] = core.Integer(info.parameter_id)
-        items.append(_SecurityInfo(fields))
-    return _SecurityInfos(items).dump()
+            body += core.Integer(info.parameter_id).dump()
+        items.append(encode_tlv(0x30, body))
+    return encode_tlv(0x31, b"".join(sorted(items)))  # DER SET OF: sorted encodings

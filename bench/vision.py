@@ -1,0 +1,267 @@
+"""Vision speed benchmark (one command, prints a table):
+
+    .venv/bin/python bench/vision.py [--seconds 6]
+
+In one run, on a rendered 720p clip (models/demo/make_video.py):
+  1. bare onnxruntime latency of every model, on the exact tensors the pipeline fed it;
+  2. the full plate pipeline per frame (gate off: every frame analysed) and the ratio
+     to the sum of its models' bare time per frame; frames/s end to end;
+  3. process CPU on a static scene with and without motion gating;
+  4. peak RSS of a fresh process running two 720p cameras (a child process, so the
+     benchmark's own allocations do not count).
+Targets (issue 4): pipeline <= 1.2 x models; gating >= 5 x less CPU; >= 10 frames/s;
+RSS <= 200 MB with two 720p cameras."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import onnxruntime as ort  # noqa: E402
+
+from edge.vision.models import VisionModels  # noqa: E402
+from edge.vision.pipeline import VisionService  # noqa: E402
+from edge.vision.runtime import SessionFactory  # noqa: E402
+from firmware_config.cameras import CameraConfig  # noqa: E402
+from firmware_config.vision import VisionConfig  # noqa: E402
+from models.demo.make_video import render_demo_video  # noqa: E402
+
+SAMPLES_PER_MODEL = 24
+
+
+class TimedSession:
+    """Wraps an InferenceSession: counts calls and time inside `run`, keeps a sample
+    of the feeds so they can be replayed bare afterwards."""
+
+    def __init__(self, session: ort.InferenceSession, name: str) -> None:
+        self._session = session
+        self.name = name
+        self.calls = 0
+        self.seconds = 0.0
+        self.feeds: list[dict] = []
+
+    def run(self, output_names, feeds, run_options=None):
+        if len(self.feeds) < SAMPLES_PER_MODEL or self.calls % 7 == 0:
+            if len(self.feeds) >= SAMPLES_PER_MODEL:
+                self.feeds[self.calls % SAMPLES_PER_MODEL] = {k: np.array(v) for k, v in feeds.items()}
+            else:
+                self.feeds.append({k: np.array(v) for k, v in feeds.items()})
+        started = time.perf_counter()
+        out = self._session.run(output_names, feeds, run_options)
+        self.seconds += time.perf_counter() - started
+        self.calls += 1
+        return out
+
+    def bare_ms(self, repeats: int = 3) -> float:
+        """Median latency of session.run alone on the recorded feeds."""
+        times = []
+        for _ in range(repeats):
+            for feed in self.feeds:
+                started = time.perf_counter()
+                self._session.run(None, feed)
+                times.append(time.perf_counter() - started)
+        return 1000 * statistics.median(times) if times else 0.0
+
+    def __getattr__(self, item):
+        return getattr(self._session, item)
+
+
+class TimedFactory(SessionFactory):
+    def __init__(self, config) -> None:
+        super().__init__(config)
+        self.sessions: list[TimedSession] = []
+
+    def create(self, model_path):
+        timed = TimedSession(super().create(model_path), Path(model_path).stem)
+        self.sessions.append(timed)
+        return timed
+
+
+def cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def run_clip(vision: VisionConfig, clip: Path, models: VisionModels, *, gate: bool, detect: str = "plates"):
+    cam = CameraConfig(
+        id="bench",
+        kind="file",
+        url=str(clip),
+        replay_speed=0,
+        queue_size=4,
+        detect=[detect],
+        motion={"enabled": gate},
+    )
+    service = VisionService(vision, [cam], lambda draft: None, models=models)
+    cpu0, wall0 = cpu_s(), time.perf_counter()
+    service.start()
+    if not service.wait_finished(900):
+        raise RuntimeError("replay did not finish")
+    service.stop()
+    stats = service.stats()["cameras"]["bench"]
+    return stats, time.perf_counter() - wall0, cpu_s() - cpu0, service.events_appended
+
+
+def machine() -> str:
+    model = "?"
+    with open("/proc/cpuinfo") as fh:
+        for line in fh:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{platform.node()}: {os.cpu_count()} x {model}, {mem:.0f} GiB RAM, {platform.machine()}, "
+        f"Python {platform.python_version()}, onnxruntime {ort.__version__}, OpenCV {cv2.__version__}"
+    )
+
+
+def rss_child(clip: str, seconds: float, plates: dict) -> int:
+    """Two 720p cameras replaying in real time through the plate pipeline; print peak RSS (kB)."""
+    cams = [
+        CameraConfig(id=f"cam{i}", kind="file", url=clip, replay_speed=1.0, loop=True, queue_size=2)
+        for i in range(2)
+    ]
+    service = VisionService(VisionConfig(plates=plates), cams, lambda draft: None)
+    service.start()
+    peak = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    peak = max(peak, int(line.split()[1]))
+        time.sleep(0.25)
+    stats = service.stats()["cameras"]
+    service.stop()
+    analysed = sum(s["analysed"] + s["gated"] for s in stats.values())
+    dropped = sum(s["frames_dropped"] for s in stats.values())
+    print(f"{peak} {analysed} {dropped}")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=6.0, help="length of the rendered clips")
+    parser.add_argument("--rss-seconds", type=float, default=15.0)
+    parser.add_argument(
+        "--plate-detector",
+        choices=("config", "yolo", "ppocr_det"),
+        default="config",
+        help="plate detector backend (default: the one the device config defaults to)",
+    )
+    parser.add_argument("--rss-child", nargs=2, metavar=("CLIP", "SECONDS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    plates = {} if args.plate_detector == "config" else {"detector": {"type": args.plate_detector}}
+    if args.rss_child:
+        return rss_child(args.rss_child[0], float(args.rss_child[1]), plates)
+
+    print(f"machine: {machine()}")
+    work = Path(tempfile.mkdtemp(prefix="bench-vision-"))
+    clip = render_demo_video(work / "pass.mp4", seconds=args.seconds)
+    static = render_demo_video(work / "static.mp4", seconds=args.seconds, car=False)
+    vision = VisionConfig(plates=plates, faces={"type": "blazeface"})
+    print(f"plate detector: {vision.plates.detector.type} ({vision.plates.detector.model})")
+    factory = TimedFactory(vision.inference)
+    models = VisionModels.build(vision, plates=True, faces=False, sessions=factory)
+    centerface = VisionModels.build(
+        VisionConfig(faces={"type": "centerface"}), plates=False, faces=True, sessions=factory
+    )
+    blazeface = VisionModels.build(vision, plates=False, faces=True, sessions=factory)
+
+    # warm-up (first runs allocate), then the measured run with every frame analysed
+    cap = cv2.VideoCapture(str(clip.path))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, clip.plate_frames.start + 5)
+    _ok, frame = cap.read()
+    cap.release()
+    for _ in range(3):
+        models.read_plates(frame)
+    for s in factory.sessions:
+        s.calls, s.seconds = 0, 0.0
+    stats, wall, _, n_events = run_clip(vision, clip.path, models, gate=False)
+    frames = stats["analysed"]
+    plate_sessions = [s for s in factory.sessions if s.calls]
+    pipeline_ms = stats["mean_ms"]
+
+    # face models on a frame of the same clip (bare latency only; faces are a kiosk concern)
+    for det in (blazeface.faces, centerface.faces):
+        for _ in range(5):
+            det.detect(frame)
+
+    rows = []
+    bare_per_frame = 0.0
+    for s in factory.sessions:
+        bare = s.bare_ms()
+        per_frame = ""
+        if s in plate_sessions:
+            calls_per_frame = s.calls / frames
+            bare_per_frame += bare * calls_per_frame
+            per_frame = f"{calls_per_frame:.2f} calls/frame"
+        rows.append((f"bare {s.name}", f"{bare:.1f} ms/call", per_frame))
+    ratio = pipeline_ms / bare_per_frame if bare_per_frame else float("nan")
+    rows.append(("plate models, bare, per frame", f"{bare_per_frame:.1f} ms", ""))
+    rows.append(
+        ("plate pipeline per frame (gate off)", f"{pipeline_ms:.1f} ms", f"{ratio:.2f} x models (<= 1.2)")
+    )
+    rows.append(
+        ("plate pipeline throughput", f"{frames / wall:.1f} frames/s", f"{n_events} plate event(s) (>= 10)")
+    )
+
+    _, _, cpu_off, _ = run_clip(vision, static.path, models, gate=False)
+    st_on, _, cpu_on, _ = run_clip(vision, static.path, models, gate=True)
+    n = st_on["analysed"] + st_on["gated"]
+    rows.append(("static scene CPU, gate off", f"{1000 * cpu_off / n:.1f} ms CPU/frame", ""))
+    rows.append(
+        (
+            "static scene CPU, gate on",
+            f"{1000 * cpu_on / n:.1f} ms CPU/frame",
+            f"{cpu_off / cpu_on:.1f} x less (>= 5)",
+        )
+    )
+
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--rss-child",
+            str(clip.path),
+            str(args.rss_seconds),
+            "--plate-detector",
+            args.plate_detector,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    peak_kb, analysed, dropped = (int(v) for v in out.stdout.split()[-3:])
+    rows.append(
+        (
+            "peak RSS, two 720p cameras",
+            f"{peak_kb / 1024:.0f} MB",
+            f"{analysed} frames, {dropped} dropped (<= 200 MB)",
+        )
+    )
+
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'measure':<{width}}  {'value':>22}  note")
+    print("-" * (width + 50))
+    for name, value, note in rows:
+        print(f"{name:<{width}}  {value:>22}  {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

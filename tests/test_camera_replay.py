@@ -130,3 +130,36 @@ def test_backoff_grows_exponentially_with_jitter_and_resets() -> None:
 def test_credentials_never_appear_in_descriptions() -> None:
     assert describe_url("rtsp://admin:s3cret@127.0.0.1:554/s1") == "rtsp://***@127.0.0.1:554/s1"
     assert describe_url(0) == "/dev/video0"
+
+
+def test_truncated_video_plays_what_it_can_then_finishes(tmp_path: Path) -> None:
+    video = tmp_path / "clip.avi"
+    write_video(video, 30)
+    data = video.read_bytes()
+    video.write_bytes(data[: int(len(data) * 0.6)])  # recording cut off mid-file
+    cam = Camera("cut", lambda: open_source("file", str(video), replay_speed=0), lossless=True, finite=True)
+    frames = collect(cam)
+    assert 5 <= len(frames) < 30
+    assert cam.stats().state == "finished" and cam.healthy()
+
+
+def test_garbage_video_file_is_an_open_failure_and_the_camera_keeps_trying(tmp_path: Path) -> None:
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 20)
+    cam = Camera(
+        "junk",
+        lambda: open_source("file", str(video), replay_speed=0),
+        finite=True,
+        backoff=Backoff(initial_s=0.02, max_s=0.05),
+    )
+    cam.start()
+    try:
+        deadline = time.monotonic() + 10
+        while cam.stats().open_failures < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        stats = cam.stats()
+        assert stats.open_failures >= 3 and stats.frames_captured == 0
+        assert "cannot open video" in (stats.last_error or "")
+        assert cam.healthy()
+    finally:
+        cam.stop()

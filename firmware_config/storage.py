@@ -24,10 +24,10 @@ class StorageConfig(Section):
         description="Per event type time-to-live in seconds (e.g. {plate: 86400, checkin: 2592000}).",
     )
     disk_reserve: ByteSize = Field(
-        default=ByteSize(1024 * 1024),
+        default=ByteSize(4 * 1024 * 1024),
         description=(
             "Ballast file kept beside the outbox and released when the disk is full, so evicting "
-            "(which itself writes) still works; 0 disables it."
+            "(which itself writes) still works; also the WAL size between checkpoints. 0 disables it."
         ),
     )
     synchronous: Literal["full", "normal"] = Field(

@@ -364,3 +364,24 @@ def test_several_processes_append_to_one_file_safely(tmp_path: Path) -> None:
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert stored == set(promised)
     assert all_seqs(db) == list(range(1, 901))
+
+
+def test_migration_from_v1_keeps_the_sequence(tmp_path: Path) -> None:
+    import sqlite_utils
+
+    from edge.outbox import schema
+
+    conn = sqlite3.connect(tmp_path / "outbox.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("BEGIN IMMEDIATE")
+    schema.MIGRATIONS[0](sqlite_utils.Database(conn))
+    conn.execute("INSERT INTO sequences (device_id, last_seq) VALUES ('cam-01', 41)")
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("COMMIT")
+    conn.close()
+    with make(tmp_path) as ob:
+        assert ob.append(draft()).seq == 42
+    with sqlite3.connect(tmp_path / "outbox.db") as c:
+        assert c.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
+        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "sequences" not in tables

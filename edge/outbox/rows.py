@@ -13,6 +13,7 @@ from typing import Literal
 
 from edge.events import Priority, StoredEvent
 from edge.outbox.encoding import EncodedDraft, attachment_row_size, event_row_size
+from edge.outbox.schema import seq_counter
 from edge.outbox.transactions import add_counters
 
 _INSERT = (
@@ -51,10 +52,10 @@ class WriteState:
 
 def read_write_state(conn: sqlite3.Connection, device_id: str) -> WriteState:
     row = conn.execute(
-        "SELECT (SELECT last_seq FROM sequences WHERE device_id = ?), "
+        "SELECT (SELECT value FROM counters WHERE name = ?), "
         "(SELECT value FROM counters WHERE name = 'last_row_id'), "
         "(SELECT value FROM counters WHERE name = 'bytes')",
-        (device_id,),
+        (seq_counter(device_id),),
     ).fetchone()
     return WriteState(last_seq=row[0] or 0, last_row_id=row[1], used_bytes=row[2])
 
@@ -98,9 +99,8 @@ def insert_events(
         chunk = values[i : i + step]
         conn.execute(_INSERT + ",".join([_ROW_MARKS] * (len(chunk) // _COLUMNS)), chunk)
     conn.execute(
-        "INSERT INTO sequences (device_id, last_seq) VALUES (?, ?) "
-        "ON CONFLICT(device_id) DO UPDATE SET last_seq = excluded.last_seq",
-        (device_id, seq),
+        "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+        (seq_counter(device_id), seq),
     )
     add_counters(
         conn,

@@ -74,31 +74,28 @@ class MjpegHttpSource:
         self._shape = image.shape
         return image
 
-    def _readline(self) -> bytes:
-        if self._pending is not None:
-            line, self._pending = self._pending, None
-            return line
+    def _io(self, op, *args) -> bytes:
+        """Run one socket read, translating failures into the stream's typed errors."""
         try:
-            line = self._resp.fp.readline(65537)
+            data = op(*args)
         except TimeoutError:
             raise StreamStalled(f"no data from {describe_url(self.url)} within the read timeout") from None
         except (OSError, http.client.HTTPException, ValueError, AttributeError) as exc:
             raise StreamEnded(f"connection to {describe_url(self.url)} lost: {exc}") from None
-        if not line:
+        if not data:
             raise StreamEnded(f"{describe_url(self.url)} closed the stream")
-        return line
+        return data
+
+    def _readline(self) -> bytes:
+        if self._pending is not None:
+            line, self._pending = self._pending, None
+            return line
+        return self._io(self._resp.fp.readline, 65537)
 
     def _read_exact(self, n: int) -> bytes:
         chunks, remaining = [], n
         while remaining:
-            try:
-                chunk = self._resp.fp.read(remaining)
-            except TimeoutError:
-                raise StreamStalled(f"frame from {describe_url(self.url)} stalled mid-transfer") from None
-            except (OSError, http.client.HTTPException, ValueError, AttributeError) as exc:
-                raise StreamEnded(f"connection to {describe_url(self.url)} lost: {exc}") from None
-            if not chunk:
-                raise StreamEnded(f"{describe_url(self.url)} closed the stream mid-frame")
+            chunk = self._io(self._resp.fp.read, remaining)
             chunks.append(chunk)
             remaining -= len(chunk)
         return b"".join(chunks)

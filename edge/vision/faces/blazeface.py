@@ -13,7 +13,7 @@ from typing import ClassVar
 import cv2
 import numpy as np
 
-from edge.vision.faces.common import letterbox, resolve_model, weighted_nms
+from edge.vision.faces.common import faces_in_frame, letterbox, resolve_model, weighted_nms
 from edge.vision.plugins import Detection, Detector
 from edge.vision.runtime import SessionFactory
 from firmware_config.vision import BlazeFaceConfig
@@ -73,22 +73,5 @@ class BlazeFaceDetector(Detector):
         boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1) * INPUT
         kps = raw[:, 4:16].reshape(-1, 6, 2) / INPUT + anchors[:, None, :]
         kps = (kps * INPUT).reshape(-1, 12)
-        faces = []
-        fh, fw = frame_hw
-        for box, score, kp in weighted_nms(boxes, scores, kps, self.config.nms_iou, self.config.max_faces):
-            x1, y1 = lb.to_frame(box[0::2], box[1::2])
-            kx, ky = lb.to_frame(kp[0::2], kp[1::2])
-            faces.append(
-                Detection(
-                    box=(
-                        float(np.clip(x1[0], 0, fw)),
-                        float(np.clip(y1[0], 0, fh)),
-                        float(np.clip(x1[1], 0, fw)),
-                        float(np.clip(y1[1], 0, fh)),
-                    ),
-                    score=score,
-                    label="face",
-                    keypoints=tuple((float(x), float(y)) for x, y in zip(kx, ky, strict=True)),
-                )
-            )
-        return faces
+        kept = weighted_nms(boxes, scores, kps, self.config.nms_iou, self.config.max_faces)
+        return faces_in_frame(kept, lb, frame_hw)

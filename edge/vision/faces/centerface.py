@@ -14,7 +14,7 @@ from typing import ClassVar
 import cv2
 import numpy as np
 
-from edge.vision.faces.common import Letterbox, resolve_model, weighted_nms
+from edge.vision.faces.common import Letterbox, faces_in_frame, resolve_model, weighted_nms
 from edge.vision.plugins import Detection, Detector
 from edge.vision.runtime import SessionFactory
 from firmware_config.vision import CenterFaceConfig
@@ -75,22 +75,5 @@ class CenterFaceDetector(Detector):
         lm_y = marks[0::2, ys, xs].T * bh[:, None] + y1[:, None]
         lm_x = marks[1::2, ys, xs].T * bw[:, None] + x1[:, None]
         kps = np.stack([lm_x, lm_y], axis=2).reshape(len(ys), -1)
-        fh, fw = frame_hw
-        faces = []
-        for box, score, kp in weighted_nms(boxes, scores, kps, self.config.nms_iou, self.config.max_faces):
-            bx, by = lb.to_frame(box[0::2], box[1::2])
-            kx, ky = lb.to_frame(kp[0::2], kp[1::2])
-            faces.append(
-                Detection(
-                    box=(
-                        float(np.clip(bx[0], 0, fw)),
-                        float(np.clip(by[0], 0, fh)),
-                        float(np.clip(bx[1], 0, fw)),
-                        float(np.clip(by[1], 0, fh)),
-                    ),
-                    score=score,
-                    label="face",
-                    keypoints=tuple((float(x), float(y)) for x, y in zip(kx, ky, strict=True)),
-                )
-            )
-        return faces
+        kept = weighted_nms(boxes, scores, kps, self.config.nms_iou, self.config.max_faces)
+        return faces_in_frame(kept, lb, frame_hw)

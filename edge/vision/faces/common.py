@@ -8,6 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edge.vision.plugins import Detection
+
 
 def resolve_model(ref: str) -> Path:
     """A config `model` value is either a manifest name (weights fetched at setup into
@@ -41,6 +43,28 @@ def letterbox(image: np.ndarray, width: int, height: int) -> tuple[np.ndarray, L
     px, py = (width - nw) // 2, (height - nh) // 2
     out = cv2.copyMakeBorder(resized, py, height - nh - py, px, width - nw - px, cv2.BORDER_CONSTANT, value=0)
     return out, Letterbox(scale, px, py)
+
+
+def faces_in_frame(
+    kept: list[tuple[np.ndarray, float, np.ndarray]], lb: Letterbox, frame_hw: tuple[int, int]
+) -> list[Detection]:
+    """Map NMS output (boxes and flat x,y keypoints in model input pixels) back to
+    the frame and clip the boxes to it."""
+    fh, fw = frame_hw
+    faces = []
+    for box, score, kp in kept:
+        xs, ys = lb.to_frame(box[0::2], box[1::2])
+        kx, ky = lb.to_frame(kp[0::2], kp[1::2])
+        xs, ys = np.clip(xs, 0, fw), np.clip(ys, 0, fh)
+        faces.append(
+            Detection(
+                box=(float(xs[0]), float(ys[0]), float(xs[1]), float(ys[1])),
+                score=score,
+                label="face",
+                keypoints=tuple((float(x), float(y)) for x, y in zip(kx, ky, strict=True)),
+            )
+        )
+    return faces
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -21,6 +21,16 @@ if TYPE_CHECKING:  # imported lazily: every test session loads this plugin
 READER_NAME = "Virtual PCD 00 00"
 
 
+def _pem(key: object) -> bytes | None:
+    if key is None:
+        return None
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(  # type: ignore[attr-defined]
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
 @dataclass(frozen=True)
 class CardKit:
     """Everything a card test needs: the person, the PKI and a profile maker."""
@@ -39,15 +49,13 @@ class CardKit:
         if not pace:
             build_options["pace_parameter_id"] = None
         card_aa_key = build_options.pop("card_aa_key", None)  # what the chip holds (clone test)
+        ca_key = build_options.pop("ca_key", None)  # adds DG14 and Chip Authentication
         files = build_card_files(who, self.pki, **build_options)  # type: ignore[arg-type]
-        aa_key = card_aa_key or build_options.get("aa_key")
-        aa_pem = None
-        if aa_key is not None:
-            from cryptography.hazmat.primitives import serialization
+        if ca_key is not None:
+            from kiosk.emulator.card_ca import with_chip_authentication
 
-            aa_pem = aa_key.private_bytes(  # type: ignore[attr-defined]
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
+            files = with_chip_authentication(files, self.pki, ca_key.public_key())  # type: ignore[attr-defined]
+        aa_key = card_aa_key or build_options.get("aa_key")
         return CardProfile(
             files=files,
             document_number=who.document_number,
@@ -56,7 +64,8 @@ class CardKit:
             can=who.can,
             pace=bool(pace),
             extended_length=bool(extended),
-            aa_key_pem=aa_pem,
+            aa_key_pem=_pem(aa_key),
+            ca_key_pem=_pem(ca_key),
         )
 
     @property

@@ -44,7 +44,11 @@ def _read(kit, key: AccessKey, extended: bool = True, trust: bool = True) -> Chi
 
 def test_pace_read_cli_json_keeps_vietnamese_text_exact(pcsc_stack, card_kit) -> None:
     person = card_kit.person
-    with presented(card_kit.profile(aa_key=ec.generate_private_key(ec.SECP256R1()))):
+    keys = {
+        "aa_key": ec.generate_private_key(ec.SECP256R1()),
+        "ca_key": ec.generate_private_key(ec.SECP256R1()),
+    }
+    with presented(card_kit.profile(**keys)):
         done = _edge(
             "--reader", "Virtual PCD 00 00", "--can", person.can, "--csca", str(card_kit.trust_dir), "--json"
         )
@@ -63,8 +67,16 @@ def test_pace_read_cli_json_keeps_vietnamese_text_exact(pcsc_stack, card_kit) ->
     assert (pa["hashes"], pa["signature"], pa["chain"]) == ("ok", "ok", "ok")
     assert set(out["timings"]) == {"card_s", "protocol_s", "parse_verify_s", "total_s"}
     assert out["active_authentication"]["verdict"] == "ok"  # DG15 present: the chip proved its key
-    assert out["data_groups_read"] == [1, 2, 13, 15]
-    assert out["apdu_count"] <= 14  # extended length: one READ BINARY per file, + AA
+    assert out["chip_authentication"] == "ok"  # DG14 present: personal data read under CA keys
+    assert out["data_groups_read"] == [1, 2, 13, 14, 15]
+    assert out["passive_authentication"]["data_groups"] == {
+        "1": "ok",
+        "2": "ok",
+        "13": "ok",
+        "14": "ok",
+        "15": "ok",
+    }
+    assert out["apdu_count"] <= 17  # extended length: one READ BINARY per file, + CA (2) + AA (1)
 
 
 def test_bac_read_on_bac_only_card_with_short_apdus(pcsc_stack, card_kit) -> None:

@@ -232,3 +232,30 @@ def test_active_authentication_in_process(files) -> None:
     assert (
         active_authenticate(channel, parse_dg15(build_dg15(spki(rsa_key)))).verdict is AaVerdict.NOT_SUPPORTED
     )
+
+
+@pytest.mark.parametrize(
+    "protocol", ["0.4.0.127.0.7.2.2.3.2.2", "0.4.0.127.0.7.2.2.3.2.1"], ids=["aes", "3des"]
+)
+def test_chip_authentication_switches_keys_and_exposes_clones(files, protocol: str) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from kiosk.emrtd.chip_auth import ChipAuthenticationError
+    from kiosk.emulator.card_ca import with_chip_authentication
+
+    def pem(key) -> bytes:
+        return key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pki = TestPki.generate(Path(tmp))
+        chip_key = ec.generate_private_key(ec.BrainpoolP256R1())
+        issued = with_chip_authentication(build_card_files(PERSON, pki), pki, chip_key.public_key(), protocol)
+        genuine = EmulatedCard(_profile(issued, ca_key_pem=pem(chip_key)))
+        raw = CardReader(ApduChannel(DirectLink(genuine))).read(AccessKey(can=PERSON.can))
+        assert raw.chip_auth == "ok" and raw.files[0x010D] == issued[0x010D] and raw.files[0x010E]
+        clone = EmulatedCard(_profile(issued, ca_key_pem=pem(ec.generate_private_key(ec.BrainpoolP256R1()))))
+        with pytest.raises(ChipAuthenticationError):
+            CardReader(ApduChannel(DirectLink(clone))).read(AccessKey(can=PERSON.can))

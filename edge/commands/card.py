@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Read a CCCD chip (PACE with the CAN or MRZ data, BAC fallback), parse it and run passive "
             f"authentication. Exit codes: {EXIT_OK} ok, {EXIT_USAGE} usage, {EXIT_NO_READER} no reader or "
             f"no pcscd, {EXIT_NO_CARD} no card, {EXIT_ACCESS_DENIED} access denied (wrong key), "
-            f"{EXIT_READ_ERROR} read error, {EXIT_AUTH_FAILED} chip not genuine (passive or active authentication)."
+            f"{EXIT_READ_ERROR} read error, {EXIT_AUTH_FAILED} chip not genuine (passive, active or chip authentication)."
         ),
     )
     rd.add_argument("--reader", help="reader name or unique substring (default: first reader)")
@@ -105,6 +105,7 @@ def run_read(args: argparse.Namespace) -> int:
     from kiosk.cccd.errors import LdsError
     from kiosk.cccd.trust_store import TrustStore
     from kiosk.emrtd.channel import ApduChannel
+    from kiosk.emrtd.chip_auth import ChipAuthenticationError
     from kiosk.emrtd.chip_read import read_chip
     from kiosk.emrtd.errors import AccessDeniedError, EmrtdError
     from kiosk.emrtd.files import extended_length_in_atr
@@ -132,6 +133,8 @@ def run_read(args: argparse.Namespace) -> int:
         return _fail(EXIT_NO_CARD, "no_card", str(exc), as_json)
     except AccessDeniedError as exc:
         return _fail(EXIT_ACCESS_DENIED, "access_denied", str(exc), as_json)
+    except ChipAuthenticationError as exc:
+        return _fail(EXIT_AUTH_FAILED, "chip_authentication_failed", str(exc), as_json)
     except (ReaderError, EmrtdError) as exc:
         return _fail(EXIT_READ_ERROR, "read_error", f"{type(exc).__name__}: {exc}", as_json)
 

@@ -65,6 +65,7 @@ class ChipReadResult:
             "photo": photo,
             "passive_authentication": self.passive_auth.to_json_dict(),
             "active_authentication": self.active_auth.to_json_dict(),
+            "chip_authentication": self.raw.chip_auth,
             "access_method": self.raw.access_method,
             "data_groups_on_card": list(self.raw.data_groups_on_card),
             "data_groups_read": list(self.data_groups_read),

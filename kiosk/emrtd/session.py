@@ -6,7 +6,9 @@ SELECT MF, and the SFI read costs one APDU either way); if it offers a PACE
 variant we support and we hold a CAN or MRZ data, PACE runs first and the
 eMRTD application is selected under secure messaging; otherwise the
 application is selected and BAC runs with the MRZ data. Then EF.COM says which
-data groups exist, and EF.SOD plus the wanted data groups are read."""
+data groups exist; EF.SOD is read, then DG14 when present, so that Chip
+Authentication switches to fresh keys *before* the personal data groups are
+read over the channel."""
 
 from __future__ import annotations
 
@@ -16,13 +18,21 @@ import time
 from dataclasses import dataclass, field
 
 from kiosk.cccd.com import parse_com
+from kiosk.cccd.dg14 import parse_dg14
 from kiosk.cccd.errors import LdsError
 from kiosk.cccd.mrz import BacKeyInfo
 from kiosk.emrtd.apdu import SW_END_OF_FILE, SW_OK, Command
 from kiosk.emrtd.bac import perform_bac
 from kiosk.emrtd.cardaccess import choose_pace, parse_card_access
 from kiosk.emrtd.channel import ApduChannel
-from kiosk.emrtd.errors import AccessDeniedError, ProtocolError, StatusWordError
+from kiosk.emrtd.chip_auth import ChipAuthenticationError, perform_chip_authentication, plan_from_dg14
+from kiosk.emrtd.errors import (
+    AccessDeniedError,
+    ProtocolError,
+    SecureMessagingError,
+    SmObjectsIncorrectError,
+    StatusWordError,
+)
 from kiosk.emrtd.files import CARD_ACCESS, COM, SOD, FileReader, data_group
 from kiosk.emrtd.pace import PacePassword, perform_pace
 
@@ -63,6 +73,7 @@ class RawCardRead:
     card_seconds: float = 0.0
     total_seconds: float = 0.0
     chunk_size: int = 0
+    chip_auth: str = "not_present"  # "ok" (fresh keys from DG14's key), "not_supported", "not_present"
 
     @property
     def own_seconds(self) -> float:
@@ -124,6 +135,18 @@ class CardReader:
         perform_bac(self._channel, key.mrz.mrz_information(), self._random)
         return "BAC"
 
+    def _chip_authentication(self, dg14: bytes) -> str:
+        """Run Chip Authentication when DG14 offers an ECDH variant we support."""
+        try:
+            plan = plan_from_dg14(parse_dg14(dg14))
+        except (LdsError, ProtocolError) as exc:
+            log.warning("DG14 unusable for Chip Authentication: %s", exc)
+            return "not_supported"
+        if plan is None:
+            return "not_supported"
+        perform_chip_authentication(self._channel, plan)
+        return "ok"
+
     def read(self, key: AccessKey, groups: tuple[int, ...] = DEFAULT_GROUPS) -> RawCardRead:
         started = time.perf_counter()
         method = self.authenticate(key)
@@ -137,11 +160,26 @@ class CardReader:
             raise ProtocolError(f"EF.COM unreadable: {exc}") from None
         result.data_groups_on_card = on_card
         result.files[SOD.fid] = reader.read(SOD)
+        if 14 in groups and 14 in on_card:
+            dg14 = reader.read_optional(data_group(14))
+            if dg14 is not None:
+                result.files[data_group(14).fid] = dg14
+                result.chip_auth = self._chip_authentication(dg14)
+        just_switched = result.chip_auth == "ok"
         for number in groups:
-            if number in on_card:
+            if number not in on_card or number == 14:
+                continue
+            try:
                 content = reader.read_optional(data_group(number))
-                if content is not None:
-                    result.files[data_group(number).fid] = content
+            except (SecureMessagingError, SmObjectsIncorrectError):
+                if just_switched:  # the first command under the CA keys is the proof
+                    raise ChipAuthenticationError(
+                        "chip cannot use the keys of its own DG14: not genuine"
+                    ) from None
+                raise
+            just_switched = False
+            if content is not None:
+                result.files[data_group(number).fid] = content
         result.chunk_size = reader.chunk
         result.bytes_read = reader.bytes_read
         result.apdu_count = self._channel.apdu_count

@@ -13,6 +13,7 @@ from kiosk.emrtd.cardaccess import PACE_ECDH_GM_AES_128, PaceInfo
 from kiosk.emrtd.errors import MalformedResponseError, SecureMessagingError
 from kiosk.emrtd.sm import SessionKeys
 from kiosk.emulator.card_auth import BacCard, PaceCard, load_aa_key, sign_challenge
+from kiosk.emulator.card_ca import ChipAuthCard
 from kiosk.emulator.card_sm import unwrap_command, wrap_response
 from kiosk.emulator.faults import Faults
 from kiosk.emulator.profile import CARD_ACCESS_FID, EMRTD_AID, CardProfile
@@ -43,6 +44,7 @@ class EmulatedCard:
                 self._files[fid] = content[:-1] + bytes([content[-1] ^ 0x01])
         self.apdu_count = 0
         self._aa_key = load_aa_key(profile.aa_key_pem) if profile.aa_key_pem else None
+        self._ca_key = load_aa_key(profile.ca_key_pem) if profile.ca_key_pem else None
         self.power_on()
 
     def power_on(self) -> None:
@@ -53,6 +55,7 @@ class EmulatedCard:
         self._bac = BacCard(self.profile.mrz_info) if self.profile.bac else None
         info = PaceInfo(PACE_ECDH_GM_AES_128, 2, self.profile.pace_parameter_id)
         self._pace = PaceCard(info, self.profile.mrz_info, self.profile.can) if self.profile.pace else None
+        self._ca = ChipAuthCard(self._ca_key) if self._ca_key is not None else None
 
     def process(self, raw: bytes) -> bytes:
         self.apdu_count += 1
@@ -105,6 +108,10 @@ class EmulatedCard:
             return self._bac.mutual_authenticate(cmd)
         if ins == 0x22 and cmd.p1 == 0xC1 and cmd.p2 == 0xA4 and self._pace:
             return self._pace.set_at(cmd)
+        if ins == 0x22 and cmd.p1 == 0x41 and self._ca and secure:
+            return self._ca.set_at(cmd) if cmd.p2 == 0xA4 else self._ca.set_kat(cmd)
+        if ins == 0x86 and self._ca and self._ca.pending and secure:
+            return self._ca.general_authenticate(cmd)
         if ins == 0x86 and self._pace:
             return self._pace.general_authenticate(cmd)
         if ins == 0x88 and self._aa_key is not None:

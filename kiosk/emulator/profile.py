@@ -4,8 +4,8 @@ A profile directory holds one `<FID>.bin` per elementary file (e.g. `011E.bin`
 for EF.COM, `0101.bin` for DG1) and `access.json` with the access data
 (`document_number`, `birth`, `expiry` as YYMMDD, `can`) plus optional switches
 (`pace`, `bac`, `extended_length`). EF.CardAccess is generated from the PACE
-switch unless the directory brings its own `011C.bin`; `aa_key.pem` (EC private
-key) enables Active Authentication."""
+switch unless the directory brings its own `011C.bin`; `aa_key.pem` / `ca_key.pem`
+(EC private keys) enable Active / Chip Authentication."""
 
 from __future__ import annotations
 
@@ -48,6 +48,8 @@ class CardProfile:
     pace_parameter_id: int = 13  # brainpoolP256r1, as on European and CCCD-class chips
     aa_key_pem: bytes | None = None
     """EC private key (PEM) for Active Authentication; its public half belongs in DG15."""
+    ca_key_pem: bytes | None = None
+    """EC private key (PEM) for Chip Authentication; its public half belongs in DG14."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -80,6 +82,7 @@ class CardProfile:
             access = json.loads(access_path.read_text(encoding="utf-8"))
             files = {int(p.stem, 16): p.read_bytes() for p in sorted(directory.glob("*.bin"))}
             aa_path = directory / "aa_key.pem"
+            ca_path = directory / "ca_key.pem"
             return cls(
                 files=files,
                 document_number=str(access["document_number"]),
@@ -90,6 +93,7 @@ class CardProfile:
                 bac=bool(access.get("bac", True)),
                 extended_length=bool(access.get("extended_length", True)),
                 aa_key_pem=aa_path.read_bytes() if aa_path.is_file() else None,
+                ca_key_pem=ca_path.read_bytes() if ca_path.is_file() else None,
             )
         except (KeyError, ValueError) as exc:
             raise ProfileError(f"{directory}: {exc}") from None
@@ -109,4 +113,6 @@ class CardProfile:
         }
         if self.aa_key_pem is not None:
             (directory / "aa_key.pem").write_bytes(self.aa_key_pem)
+        if self.ca_key_pem is not None:
+            (directory / "ca_key.pem").write_bytes(self.ca_key_pem)
         (directory / "access.json").write_text(json.dumps(access, indent=2), encoding="utf-8")

@@ -243,7 +243,7 @@ def test_stats_report_depth_age_bytes_and_counters(tmp_path: Path) -> None:
         st = ob.stats()
     assert st.depth == 4
     assert st.depth_by_type == {"attachment": 1, "checkin": 1, "face": 1, "plate": 1}
-    assert st.depth_by_priority == {"low": 2, "critical": 1, "high": 1}
+    assert st.depth_by_priority == {"low": 2, "normal": 0, "high": 1, "critical": 1}
     assert st.oldest_age_s == pytest.approx(42.0)
     assert st.bytes > 1000 and st.file_bytes > 0
     assert st.appended_total == 4 and st.acked_total == 0
@@ -269,6 +269,17 @@ def test_invalid_event_type_and_attachment_id_are_refused(tmp_path: Path) -> Non
         with pytest.raises(InvalidEventError, match="attachment id"):
             ob.append(EventDraft("plate", {}, attachments=(Attachment("image/jpeg", b"x", id="a/#"),)))
         assert ob.stats().depth == 0
+
+
+def test_unserialisable_body_is_refused_with_a_typed_error(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    with make(tmp_path) as ob:
+        with pytest.raises(InvalidEventError, match="cannot be serialised"):
+            ob.append(EventDraft("plate", {"frame": object()}))
+        with pytest.raises(InvalidEventError, match="timezone-aware"):
+            ob.append(EventDraft("plate", {}, occurred_at=datetime(2026, 1, 1)))
+        assert ob.append(draft()).seq == 1
 
 
 def test_closed_outbox_refuses_use(tmp_path: Path) -> None:

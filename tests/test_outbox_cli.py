@@ -57,7 +57,7 @@ def test_status_json_through_the_console_command(populated: Path) -> None:
     data = json.loads(res.stdout)
     assert data["depth"] == 4
     assert data["depth_by_type"] == {"attachment": 1, "checkin": 1, "face": 1, "plate": 1}
-    assert data["depth_by_priority"] == {"critical": 1, "high": 1, "low": 2}
+    assert data["depth_by_priority"] == {"critical": 1, "high": 1, "low": 2, "normal": 0}
     assert data["rejected"] == 1 and "not authorised (0x87)" in data["last_error"]
     assert data["appended_total"] == 5 and data["acked_total"] == 1
     assert data["evicted_by_priority"] == {"low": 0, "normal": 0, "high": 0, "critical": 0}

@@ -44,7 +44,10 @@ def encode(draft: EventDraft, device_id: str) -> EncodedDraft:
         )
     for att in draft.attachments:
         _check_attachment(att)
-    raw = StoredEvent(row_id=0, device_id=device_id, seq=_SENTINEL, draft=draft).to_json()
+    try:
+        raw = StoredEvent(row_id=0, device_id=device_id, seq=_SENTINEL, draft=draft).to_json()
+    except (TypeError, ValueError) as exc:  # body not JSON-serialisable, naive timestamp …
+        raise InvalidEventError(f"{draft.type} event {draft.event_id} cannot be serialised: {exc}") from exc
     # The first occurrence is the top-level key: only schema_version, event_id and
     # device_id precede it, and a quote inside a JSON string is always escaped.
     at = raw.find(_MARKER)

@@ -72,12 +72,8 @@ def read_stats(conn: sqlite3.Connection, now: float, quota: int, file_bytes: int
                 "FROM messages GROUP BY t ORDER BY t"
             ).fetchall()
         )
-        by_prio = {
-            Priority(p).name.lower(): n
-            for p, n in conn.execute(
-                "SELECT priority, count(*) FROM messages GROUP BY priority ORDER BY priority"
-            ).fetchall()
-        }
+        counts = dict(conn.execute("SELECT priority, count(*) FROM messages GROUP BY priority").fetchall())
+        by_prio = {p.name.lower(): counts.get(int(p), 0) for p in Priority}
         rejected = conn.execute("SELECT count(*) FROM messages WHERE reject_count > 0").fetchone()[0]
         last_error = get_meta(conn, "last_error")
         last_error_at = get_meta(conn, "last_error_at")

@@ -121,3 +121,14 @@ def test_dead_camera_does_not_stop_the_others(tmp_path: Path, demo_clip, outbox:
     finally:
         service.stop()
     assert [e["body"]["text"] for e in events(outbox) if e["type"] == "plate"] == [demo_clip.text]
+
+
+def test_missing_weights_refuse_to_start_with_the_file_named(tmp_path: Path, outbox: Outbox) -> None:
+    from edge.daemon import StartupError
+
+    cam = CameraConfig(id="north", kind="file", url=str(tmp_path))
+    missing = tmp_path / "no-such-detector.onnx"
+    with pytest.raises(StartupError, match=r"no-such-detector\.onnx"):
+        VisionService(
+            VisionConfig(plates={"detector": {"type": "yolo", "model": str(missing)}}), [cam], outbox
+        )

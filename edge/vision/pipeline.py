@@ -17,10 +17,12 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from drivers.camera import Backoff, Camera, Frame, open_source
+from edge.daemon import StartupError
 from edge.events import EventDraft
 from edge.vision.events import PlateEventBuilder, PresenceMonitor
 from edge.vision.models import VisionModels
 from edge.vision.motion import MotionGate
+from edge.vision.runtime import ModelLoadError
 from edge.vision.stats import CameraCounters
 from edge.vision.tracker import PlateTracker
 from firmware_config.cameras import CameraConfig
@@ -29,6 +31,12 @@ from firmware_config.vision import VisionConfig
 log = logging.getLogger(__name__)
 
 WEDGED_AFTER_S = 120.0  # far above the slowest model run; a silent loop this long is stuck
+
+
+class VisionStartupError(StartupError):
+    """The vision models cannot be loaded (missing weights, bad detector config): the
+    daemon refuses to start and says which file to fetch, rather than running cameras
+    that silently detect nothing."""
 
 
 class ClockLike(Protocol):
@@ -108,7 +116,12 @@ class VisionService:
         self._append: Callable[[EventDraft], object] = getattr(outbox, "append", outbox)
         self._clock_synced: Callable[[], bool] = clock.synchronised if clock is not None else (lambda: False)
         needs = {d for c in cameras for d in c.detect}
-        self.models = models or VisionModels.build(config, plates="plates" in needs, faces="faces" in needs)
+        try:
+            self.models = models or VisionModels.build(
+                config, plates="plates" in needs, faces="faces" in needs
+            )
+        except (ModelLoadError, KeyError, ValueError) as exc:
+            raise VisionStartupError(f"vision models: {exc}") from exc
         self.plate_events = PlateEventBuilder(config.plate_events, clock_synced=self._clock_synced)
         self.lanes = [CameraLane(c, config, self._clock_synced) for c in cameras]
         self._stop = threading.Event()

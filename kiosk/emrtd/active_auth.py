@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -75,7 +76,10 @@ def verify_ecdsa_plain(
 
 
 def active_authenticate(
-    channel: ApduChannel, dg15: AaPublicKey, signature_oid: str | None = None, random=os.urandom
+    channel: ApduChannel,
+    dg15: AaPublicKey,
+    signature_oid: str | None = None,
+    random: Callable[[int], bytes] = os.urandom,
 ) -> ActiveAuthResult:
     """Challenge the chip with 8 random bytes and check its signature."""
     if dg15.algorithm != "ec" or not isinstance(dg15.key, ec.EllipticCurvePublicKey):

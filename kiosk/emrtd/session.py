@@ -22,7 +22,7 @@ from kiosk.cccd.dg14 import parse_dg14
 from kiosk.cccd.errors import LdsError
 from kiosk.cccd.mrz import BacKeyInfo
 from kiosk.emrtd.apdu import SW_END_OF_FILE, SW_OK, Command
-from kiosk.emrtd.bac import perform_bac
+from kiosk.emrtd.bac import RandomSource, perform_bac
 from kiosk.emrtd.cardaccess import choose_pace, parse_card_access
 from kiosk.emrtd.channel import ApduChannel
 from kiosk.emrtd.chip_auth import ChipAuthenticationError, perform_chip_authentication, plan_from_dg14
@@ -84,7 +84,9 @@ class RawCardRead:
 class CardReader:
     """Reads one card over a channel. Objects passed in; no global state."""
 
-    def __init__(self, channel: ApduChannel, extended_length: bool = False, random=os.urandom) -> None:
+    def __init__(
+        self, channel: ApduChannel, extended_length: bool = False, random: RandomSource = os.urandom
+    ) -> None:
         self._channel = channel
         self._extended = extended_length
         self._random = random

@@ -259,3 +259,21 @@ def test_chip_authentication_switches_keys_and_exposes_clones(files, protocol: s
         clone = EmulatedCard(_profile(issued, ca_key_pem=pem(ec.generate_private_key(ec.BrainpoolP256R1()))))
         with pytest.raises(ChipAuthenticationError):
             CardReader(ApduChannel(DirectLink(clone))).read(AccessKey(can=PERSON.can))
+
+
+@pytest.mark.parametrize(("fid", "check"), [(0x011D, "signature"), (0x0102, "hashes")], ids=["sod", "dg2"])
+def test_emulator_corrupting_a_file_is_caught_by_passive_auth(fid: int, check: str) -> None:
+    from kiosk.cccd.trust_store import TrustStore
+    from kiosk.emrtd.chip_read import read_chip
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pki = TestPki.generate(Path(tmp))
+        card = EmulatedCard(_profile(build_card_files(PERSON, pki)), Faults(corrupt_files={fid}))
+        result = read_chip(
+            ApduChannel(DirectLink(card)), AccessKey(can=PERSON.can), TrustStore.from_directory(pki.trust_dir)
+        )
+    pa = result.passive_auth
+    assert not pa.passed
+    assert getattr(pa, check).value in ("failed", "mismatch")
+    if fid == 0x0102:
+        assert pa.mismatched_data_groups == (2,)

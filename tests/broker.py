@@ -117,7 +117,10 @@ class Broker:
 
     def start(self, timeout: float = 10.0) -> Broker:
         assert self.proc is None or self.proc.poll() is not None, "broker already running"
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdin=subprocess.DEVNULL)
+        with open(self.directory / "mosquitto.stderr", "ab") as err:
+            self.proc = subprocess.Popen(
+                [MOSQUITTO, "-c", str(self.conf)], stdin=subprocess.DEVNULL, stdout=err, stderr=err
+            )
         if not wait_until(self._accepting, timeout):
             self.kill()
             raise RuntimeError(f"mosquitto did not start; log:\n{self.log_text()[-2000:]}")
@@ -279,6 +282,9 @@ class Subscriber:
     def event_ids(self) -> list[str]:
         """event_id of every event received, duplicates included, in arrival order."""
         return [json.loads(p)["event_id"] for t, p, _, _ in self.received() if "/events/" in t]
+
+    def is_connected(self) -> bool:
+        return self._client.is_connected()
 
     def close(self) -> None:
         self._client.disconnect()

@@ -277,3 +277,23 @@ def test_emulator_corrupting_a_file_is_caught_by_passive_auth(fid: int, check: s
     assert getattr(pa, check).value in ("failed", "mismatch")
     if fid == 0x0102:
         assert pa.mismatched_data_groups == (2,)
+
+
+def test_read_retries_with_exact_length_after_6cxx(files) -> None:
+    """A chip that refuses a Le past the end of a file and names the exact length (6Cxx)."""
+    from kiosk.emrtd.files import CARD_ACCESS
+
+    card = EmulatedCard(_profile(files))
+    refused: list[bytes] = []
+
+    class ExactLengthChip:
+        def transmit(self, apdu: bytes) -> bytes:
+            answer = card.process(apdu)
+            if not refused and apdu[2] == 0x80 | CARD_ACCESS.sfi:
+                refused.append(apdu)
+                return bytes([0x6C, len(answer) - 2])
+            return answer
+
+    content = FileReader(ApduChannel(ExactLengthChip())).read(CARD_ACCESS)
+    assert content == card.profile.card_files()[CARD_ACCESS_FID]
+    assert refused

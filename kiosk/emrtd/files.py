@@ -62,7 +62,16 @@ class FileReader:
 
     def _read(self, p1: int, p2: int, ne: int, name: str) -> bytes:
         cmd = Command(0x00, 0xB0, p1, p2, ne=ne, name=f"READ BINARY {name}")
-        data = self._channel.send(cmd, accept=(SW_OK, SW_END_OF_FILE)).data
+        try:
+            data = self._channel.send(cmd, accept=(SW_OK, SW_END_OF_FILE)).data
+        except StatusWordError as exc:
+            exact = exc.sw & 0xFF or 256
+            if exc.sw & 0xFF00 != 0x6C00 or exact >= ne:
+                raise
+            # Some chips refuse a Le past the end of the file and name the exact length (6Cxx).
+            cmd = Command(0x00, 0xB0, p1, p2, ne=exact, name=f"READ BINARY {name}")
+            data = self._channel.send(cmd, accept=(SW_OK, SW_END_OF_FILE)).data
+            ne = exact
         if len(data) > ne:
             raise MalformedResponseError(f"{name}: card returned {len(data)} bytes for {ne} asked")
         self.bytes_read += len(data)

@@ -297,3 +297,11 @@ def test_read_retries_with_exact_length_after_6cxx(files) -> None:
     content = FileReader(ApduChannel(ExactLengthChip())).read(CARD_ACCESS)
     assert content == card.profile.card_files()[CARD_ACCESS_FID]
     assert refused
+
+
+@pytest.mark.parametrize("pace", [True, False], ids=["pace", "bac"])
+def test_wrong_key_fault_denies_access(files, pace: bool) -> None:
+    card = EmulatedCard(_profile(files, pace=pace), Faults(wrong_key=True))
+    key = AccessKey(mrz=PERSON.bac_key_info(), can=PERSON.can if pace else None)
+    with pytest.raises(AccessDeniedError):
+        CardReader(ApduChannel(DirectLink(card))).read(key)

@@ -52,6 +52,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--host", default="127.0.0.1", help="where vpcd listens (loopback)")
     p.add_argument("--no-pace", action="store_true", help="BAC-only card (no EF.CardAccess)")
     p.add_argument("--no-extended", action="store_true", help="refuse extended-length APDUs")
+    p.add_argument("--wrong-key", action="store_true", help="chip keys differ from the printed access data")
     p.add_argument("--remove-after", type=int, help="pull the card after N APDUs (once)")
     p.add_argument("--delay", type=float, default=0.0, help="extra seconds before every answer")
     p.add_argument(
@@ -79,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.save_profile:
         profile.save(args.save_profile)
     faults = Faults(
+        wrong_key=args.wrong_key,
         remove_after=args.remove_after,
         corrupt_files={int(f, 16) for f in args.corrupt},
         status_overrides=dict(args.status),

@@ -8,6 +8,7 @@ a secure-messaging error (6988) ends the session."""
 
 from __future__ import annotations
 
+from kiosk.cccd.mrz import BacKeyInfo
 from kiosk.emrtd.apdu import Command
 from kiosk.emrtd.cardaccess import PACE_ECDH_GM_AES_128, PaceInfo
 from kiosk.emrtd.errors import MalformedResponseError, SecureMessagingError
@@ -52,9 +53,13 @@ class EmulatedCard:
         self._app_selected = False
         self._current: int | None = None
         self._sm: SessionKeys | None = None
-        self._bac = BacCard(self.profile.mrz_info) if self.profile.bac else None
+        mrz_info, can = self.profile.mrz_info, self.profile.can
+        if self.faults.wrong_key:  # keys derived from other data than the terminal will use
+            mrz_info = BacKeyInfo("000000000", "000101", "000101").mrz_information()
+            can = "999999" if can != "999999" else "888888"
+        self._bac = BacCard(mrz_info) if self.profile.bac else None
         info = PaceInfo(PACE_ECDH_GM_AES_128, 2, self.profile.pace_parameter_id)
-        self._pace = PaceCard(info, self.profile.mrz_info, self.profile.can) if self.profile.pace else None
+        self._pace = PaceCard(info, mrz_info, can) if self.profile.pace else None
         self._ca = ChipAuthCard(self._ca_key) if self._ca_key is not None else None
 
     def process(self, raw: bytes) -> bytes:

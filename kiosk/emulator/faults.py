@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 class Faults:
     """All off by default. Counts are of command APDUs since power-on."""
 
+    wrong_key: bool = False
+    """The chip holds other access data than printed on the card: every BAC/PACE key fails."""
     remove_after: int | None = None
     """Drop the vpcd connection (the card leaves the field) after this many APDUs."""
     corrupt_files: set[int] = field(default_factory=set)

@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from edge.events import Attachment, EventDraft, Priority, StoredEvent
-from edge.outbox import InvalidEventError, Outbox, OutboxClosedError, OutboxError, OutboxFullError
+from edge.outbox import (
+    InvalidEventError,
+    Outbox,
+    OutboxClosedError,
+    OutboxError,
+    OutboxFullError,
+    OutboxStorageError,
+)
 from edge.outbox.encoding import encode
 from firmware_config.storage import StorageConfig
 
@@ -280,6 +287,12 @@ def test_unserialisable_body_is_refused_with_a_typed_error(tmp_path: Path) -> No
         with pytest.raises(InvalidEventError, match="timezone-aware"):
             ob.append(EventDraft("plate", {}, occurred_at=datetime(2026, 1, 1)))
         assert ob.append(draft()).seq == 1
+
+
+def test_a_file_that_is_not_an_outbox_gives_a_typed_error(tmp_path: Path) -> None:
+    (tmp_path / "outbox.db").write_bytes(b"this is not an SQLite database, just some text" * 100)
+    with pytest.raises(OutboxStorageError, match="cannot open outbox"):
+        make(tmp_path)
 
 
 def test_closed_outbox_refuses_use(tmp_path: Path) -> None:

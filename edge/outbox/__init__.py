@@ -2,7 +2,13 @@
 to it, and leaves only when the broker acknowledged it, its TTL ran out, or the quota
 forced an eviction by priority (never a CRITICAL event)."""
 
-from edge.outbox.errors import InvalidEventError, OutboxClosedError, OutboxError, OutboxFullError
+from edge.outbox.errors import (
+    InvalidEventError,
+    OutboxClosedError,
+    OutboxError,
+    OutboxFullError,
+    OutboxStorageError,
+)
 from edge.outbox.readonly import OutboxMissingError, inspect_outbox
 from edge.outbox.rows import OutboxMessage
 from edge.outbox.stats import OutboxStats
@@ -17,5 +23,6 @@ __all__ = [
     "OutboxMessage",
     "OutboxMissingError",
     "OutboxStats",
+    "OutboxStorageError",
     "inspect_outbox",
 ]

@@ -3,6 +3,10 @@ event" apart from "the outbox itself is broken" without parsing messages."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class OutboxError(Exception):
     """Base class for every error raised by the outbox."""
@@ -22,3 +26,18 @@ class InvalidEventError(OutboxError, ValueError):
 
 class OutboxClosedError(OutboxError):
     """The outbox was closed; it must not be used any more."""
+
+
+class OutboxStorageError(OutboxError):
+    """SQLite failed for a reason other than a full disk (I/O error, corrupt file,
+    lock held for longer than the busy timeout). The operation did not happen."""
+
+
+@contextmanager
+def storage_errors(what: str) -> Iterator[None]:
+    """Turn raw sqlite3 errors into OutboxStorageError naming the file, so callers
+    catch one typed family (OutboxError) instead of driver exceptions."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise OutboxStorageError(f"{what}: {exc}") from exc

@@ -21,11 +21,11 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from edge.events import EventDraft, StoredEvent
+from edge.events import EventDraft, Priority, StoredEvent
 from edge.outbox import schema
 from edge.outbox.diskspace import DiskSpace, wal_limit_for
 from edge.outbox.encoding import EncodedDraft, encode
-from edge.outbox.errors import OutboxClosedError, OutboxError, OutboxFullError
+from edge.outbox.errors import OutboxClosedError, OutboxError, OutboxFullError, storage_errors
 from edge.outbox.eviction import make_room, purge_expired
 from edge.outbox.group_commit import GroupCommitter
 from edge.outbox.reserve import DiskReserve
@@ -44,6 +44,9 @@ MAX_REASON_CHARS = 300
 
 
 class Outbox:
+    """Durable, multi-thread and multi-process safe event buffer (see module docstring).
+    Every public method raises only OutboxError subclasses for storage problems."""
+
     def __init__(
         self, config: StorageConfig, device_id: str, *, clock: Callable[[], float] = time.time
     ) -> None:
@@ -61,10 +64,11 @@ class Outbox:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         conns: list[sqlite3.Connection] = []
         try:
-            conns.append(schema.connect(self._path, config.synchronous, self._wal_limit))
-            schema.migrate(conns[0])
-            conns.append(schema.connect(self._path, "normal", self._wal_limit))
-            conns.append(schema.connect(self._path, "normal", self._wal_limit))
+            with storage_errors(f"cannot open outbox {self._path}"):
+                conns.append(schema.connect(self._path, config.synchronous, self._wal_limit))
+                schema.migrate(conns[0])
+                conns.append(schema.connect(self._path, "normal", self._wal_limit))
+                conns.append(schema.connect(self._path, "normal", self._wal_limit))
             reserve = DiskReserve(
                 self._path.with_name(self._path.name + "-reserve"), int(config.disk_reserve)
             )
@@ -97,13 +101,13 @@ class Outbox:
         not expired (those are purged here and counted) and not waiting for a retry."""
         self._check_open()
         now = self._clock()
-        with self._read_lock:
+        with self._read_lock, storage_errors(str(self._path)):
             expired = self._read_conn.execute(
                 "SELECT 1 FROM messages WHERE expires_at <= ? LIMIT 1", (now,)
             ).fetchone()
         if expired:
             self._maintain(lambda c: purge_expired(c, now))
-        with self._read_lock:
+        with self._read_lock, storage_errors(str(self._path)):
             return select_pending(self._read_conn, now, max(0, limit), frozenset(exclude))
 
     def ack(self, row_ids: Iterable[int]) -> None:
@@ -145,7 +149,7 @@ class Outbox:
     def stats(self) -> OutboxStats:
         self._check_open()
         files = sum(_size(self._path.with_name(self._path.name + sfx)) for sfx in ("", "-wal"))
-        with self._read_lock:
+        with self._read_lock, storage_errors(str(self._path)):
             return read_stats(self._read_conn, self._clock(), self._quota, files)
 
     @property
@@ -179,6 +183,19 @@ class Outbox:
         flat = [enc for batch in batches for enc in batch]
         need = sum(enc.size for enc in flat)
         newcomer = max(enc.draft.priority for enc in flat)
+        with storage_errors(str(self._path)):
+            stored = self._insert_with_room(flat, need, newcomer)
+            if self._disk.reserve.released:
+                self._disk.restore()
+        out: list[list[StoredEvent]] = []
+        at = 0
+        for batch in batches:
+            out.append(stored[at : at + len(batch)])
+            at += len(batch)
+        return out
+
+    def _insert_with_room(self, flat: list[EncodedDraft], need: int, newcomer: Priority) -> list[StoredEvent]:
+        """One append transaction; on SQLITE_FULL, free disk space and try again."""
         conn = self._append_conn
         nothing_freed = 0
         for round_no in range(DISK_FULL_ROUNDS + 1):
@@ -188,8 +205,7 @@ class Outbox:
                     state = read_write_state(conn, self._device_id)
                     room = self._disk.room(need)
                     make_room(conn, state.used_bytes, need, self._quota, newcomer, now, room)
-                    stored = insert_events(conn, self._device_id, state, flat, now, self._ttl)
-                break
+                    return insert_events(conn, self._device_id, state, flat, now, self._ttl)
             except sqlite3.OperationalError as exc:
                 if not is_disk_full(exc):
                     raise
@@ -200,19 +216,12 @@ class Outbox:
                     ) from exc
                 freed = self._disk.free(DISK_FULL_MIN_EVICT << round_no, newcomer, now)
                 nothing_freed = nothing_freed + 1 if freed == 0 else 0
-        if self._disk.reserve.released:
-            self._disk.restore()
-        out: list[list[StoredEvent]] = []
-        at = 0
-        for batch in batches:
-            out.append(stored[at : at + len(batch)])
-            at += len(batch)
-        return out
+        raise AssertionError("unreachable: the last round either returns or raises")
 
     def _maintain(self, op: Callable[[sqlite3.Connection], V]) -> V:
         """Run a small write (ack, reject, purge) on the relaxed-durability connection;
         on a full disk, free the ballast, checkpoint and try once more."""
-        with self._write_lock:
+        with self._write_lock, storage_errors(str(self._path)):
             self._check_open()
             try:
                 with write_transaction(self._maint_conn):
@@ -220,10 +229,17 @@ class Outbox:
             except sqlite3.OperationalError as exc:
                 if not is_disk_full(exc):
                     raise
-                self._disk.reserve.release()
-                self._disk.checkpoint()
+            self._disk.reserve.release()
+            self._disk.checkpoint()
+            try:
                 with fast_delete(self._maint_conn), write_transaction(self._maint_conn):
                     return op(self._maint_conn)
+            except sqlite3.OperationalError as exc:
+                if is_disk_full(exc):
+                    raise OutboxFullError(
+                        f"disk holding {self._path} is full; the change was not recorded"
+                    ) from exc
+                raise
 
 
 def _size(p: Path) -> int:

@@ -90,7 +90,8 @@ def make_camera(port: int, **kw) -> Camera:
     url = f"http://127.0.0.1:{port}/video"
     return Camera(
         "gate",
-        lambda: open_source("mjpeg", url, open_timeout_s=1.0, read_timeout_s=0.5),
+        # a long open timeout: only the read timeout may detect a stall
+        lambda: open_source("mjpeg", url, open_timeout_s=10.0, read_timeout_s=0.5),
         queue_size=kw.pop("queue_size", 64),
         backoff=Backoff(initial_s=0.05, max_s=0.2),
         **kw,

@@ -45,6 +45,11 @@ class MjpegHttpSource:
         path = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
         try:
             self._conn.request("GET", path, headers=headers)
+            # From here on silence means a stalled camera. Set it on the socket now:
+            # http.client hands the socket to the response and forgets it for
+            # HTTP/1.0-style streams, so it cannot be reached after getresponse().
+            if self._conn.sock is not None:
+                self._conn.sock.settimeout(read_timeout_s)
             resp = self._conn.getresponse()
         except (OSError, http.client.HTTPException) as exc:
             self._conn.close()
@@ -57,8 +62,6 @@ class MjpegHttpSource:
         if boundary is None:
             self._conn.close()
             raise SourceUnavailable(f"{describe_url(url)} is not a multipart MJPEG stream ({ctype!r})")
-        if self._conn.sock is not None:
-            self._conn.sock.settimeout(read_timeout_s)
         self._resp = resp
         self._delimiter = b"--" + boundary.encode("latin-1")
         self._shape: tuple[int, ...] | None = None

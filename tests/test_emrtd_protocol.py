@@ -193,6 +193,8 @@ def test_cli_access_key_forms() -> None:
     base = {"can": None, "mrz": None, "doc_number": None, "birth": None, "expiry": None}
     from_mrz = _access_key(Namespace(**{**base, "mrz": PERSON.mrz_text()}))
     assert from_mrz.mrz == PERSON.bac_key_info()
+    one_line = _access_key(Namespace(**{**base, "mrz": " ".join(PERSON.mrz_text().splitlines())}))
+    assert one_line.mrz == PERSON.bac_key_info()
     typed = _access_key(
         Namespace(**{**base, "doc_number": PERSON.document_number, "birth": "960226", "expiry": "360226"})
     )

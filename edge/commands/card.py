@@ -91,7 +91,7 @@ def _access_key(args: argparse.Namespace):
     if args.can:
         return AccessKey(can=args.can)
     if args.mrz:
-        mrz = parse_td1(args.mrz)
+        mrz = parse_td1("\n".join(args.mrz.split()))  # lines may come separated by spaces on a shell line
         return AccessKey(mrz=BacKeyInfo(mrz.document_number, mrz.birth_yymmdd, mrz.expiry_yymmdd))
     if not (args.birth and args.expiry):
         raise ValueError("--doc-number needs --birth and --expiry (YYMMDD)")

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from edge.outbox.errors import OutboxError
 from edge.outbox.schema import BUSY_TIMEOUT_S, SCHEMA_VERSION
-from edge.outbox.stats import OutboxStats, read_stats
+from edge.outbox.stats import OutboxStats, file_bytes, read_stats
 
 
 class OutboxMissingError(OutboxError):
@@ -33,16 +33,9 @@ def inspect_outbox(path: Path, quota: int, *, clock: Callable[[], float] = time.
             raise OutboxError(
                 f"{path} has outbox schema version {version}, this software reads {SCHEMA_VERSION}"
             )
-        files = sum(_size(path.with_name(path.name + s)) for s in ("", "-wal"))
+        files = file_bytes(path)
         return read_stats(conn, clock(), quota, files)
     except sqlite3.DatabaseError as exc:
         raise OutboxError(f"cannot read {path}: {exc}") from exc
     finally:
         conn.close()
-
-
-def _size(p: Path) -> int:
-    try:
-        return p.stat().st_size
-    except FileNotFoundError:
-        return 0

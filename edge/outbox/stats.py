@@ -3,8 +3,10 @@ see of the outbox: current depth and age, and persistent lifetime counters."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
 from edge.events import Priority
 from edge.outbox.transactions import get_meta, read_counters
@@ -59,6 +61,15 @@ class OutboxStats:
             "acked_total": self.acked_total,
             "disk_full_total": self.disk_full_total,
         }
+
+
+def file_bytes(db: Path) -> int:
+    """What the outbox occupies on disk: the database and its WAL."""
+    total = 0
+    for suffix in ("", "-wal"):
+        with contextlib.suppress(FileNotFoundError):
+            total += db.with_name(db.name + suffix).stat().st_size
+    return total
 
 
 def read_stats(conn: sqlite3.Connection, now: float, quota: int, file_bytes: int) -> OutboxStats:

@@ -30,7 +30,7 @@ from edge.outbox.eviction import make_room, purge_expired
 from edge.outbox.group_commit import GroupCommitter
 from edge.outbox.reserve import DiskReserve
 from edge.outbox.rows import OutboxMessage, delete_acked, insert_events, read_write_state, select_pending
-from edge.outbox.stats import OutboxStats, read_stats
+from edge.outbox.stats import OutboxStats, file_bytes, read_stats
 from edge.outbox.transactions import add_counters, fast_delete, is_disk_full, set_meta, write_transaction
 from firmware_config.storage import StorageConfig
 
@@ -148,7 +148,7 @@ class Outbox:
     # -- observation -----------------------------------------------------------------
     def stats(self) -> OutboxStats:
         self._check_open()
-        files = sum(_size(self._path.with_name(self._path.name + sfx)) for sfx in ("", "-wal"))
+        files = file_bytes(self._path)
         with self._read_lock, storage_errors(str(self._path)):
             return read_stats(self._read_conn, self._clock(), self._quota, files)
 
@@ -240,10 +240,3 @@ class Outbox:
                         f"disk holding {self._path} is full; the change was not recorded"
                     ) from exc
                 raise
-
-
-def _size(p: Path) -> int:
-    try:
-        return p.stat().st_size
-    except FileNotFoundError:
-        return 0

@@ -9,6 +9,7 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -28,6 +29,7 @@ from kiosk.emulator.faults import Faults
 from kiosk.emulator.stack import presented
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.timeout(120)]
+REPO = Path(__file__).resolve().parent.parent
 
 
 def _edge(*args: str) -> subprocess.CompletedProcess[str]:
@@ -230,3 +232,24 @@ def test_emulator_command_line_serves_the_demo_card(pcsc_stack, tmp_path) -> Non
         emulator.wait(10)
         with PcscContext() as ctx:
             ctx.wait_for_removal("Virtual PCD 00 00", 10)
+
+
+def test_read_with_device_config_defaults(pcsc_stack, card_kit, tmp_path) -> None:
+    """A provisioned kiosk: reader, CSCA folder and timeouts come from the config's kiosk section."""
+    profile_yaml = (REPO / "firmware_config" / "profiles" / "guesthouse-kiosk.yaml").read_text(
+        encoding="utf-8"
+    )
+    config = tmp_path / "kiosk.yaml"
+    config.write_text(
+        profile_yaml.replace(
+            "  csca_dir: /etc/vn-edge/csca",
+            f"  csca_dir: {card_kit.trust_dir}\n  reader: Virtual PCD 00 00\n  read_photo: false",
+        ),
+        encoding="utf-8",
+    )
+    with presented(card_kit.profile()):
+        done = _edge("--config", str(config), "--can", card_kit.person.can, "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = json.loads(done.stdout)
+    assert out["trust_store"] == str(card_kit.trust_dir) and out["photo"] is None
+    assert out["passive_authentication"]["chain"] == "ok"

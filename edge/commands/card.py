@@ -38,6 +38,11 @@ def register(sub: argparse._SubParsersAction) -> None:
             f"{EXIT_READ_ERROR} read error, {EXIT_AUTH_FAILED} chip not genuine (passive, active or chip authentication)."
         ),
     )
+    rd.add_argument(
+        "--config",
+        type=Path,
+        help="device configuration: its 'kiosk' section supplies defaults for the options below",
+    )
     rd.add_argument("--reader", help="reader name or unique substring (default: first reader)")
     key = rd.add_mutually_exclusive_group(required=True)
     key.add_argument("--mrz", help="the 3 TD1 MRZ lines (newlines or spaces between them)")
@@ -84,6 +89,25 @@ def run_readers(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _apply_config(args: argparse.Namespace) -> None:
+    """Fill options not given on the command line from the device config (or built-in defaults)."""
+    kiosk = None
+    if args.config is not None:
+        from firmware_config import load_config
+
+        kiosk = load_config(args.config).kiosk
+    if kiosk is not None:
+        args.reader = args.reader or kiosk.reader
+        args.csca = args.csca or kiosk.csca_dir
+        args.wait = args.wait if args.wait is not None else kiosk.card_wait_s
+        args.timeout = args.timeout if args.timeout is not None else kiosk.read_timeout_s
+        args.extended_length = args.extended_length or kiosk.extended_length
+        args.no_photo = args.no_photo or not kiosk.read_photo
+    args.wait = 10.0 if args.wait is None else args.wait
+    args.timeout = 20.0 if args.timeout is None else args.timeout
+    args.extended_length = args.extended_length or "auto"
+
+
 def _access_key(args: argparse.Namespace):
     from kiosk.cccd.mrz import BacKeyInfo, parse_td1
     from kiosk.emrtd.session import AccessKey
@@ -102,6 +126,7 @@ def run_read(args: argparse.Namespace) -> int:
     from drivers.pcsc.connection import CardConnection
     from drivers.pcsc.context import PcscContext
     from drivers.pcsc.errors import NoCardError, NoReaderError, PcscUnavailableError, ReaderError
+    from firmware_config import ConfigError
     from kiosk.cccd.errors import LdsError
     from kiosk.cccd.trust_store import TrustStore
     from kiosk.emrtd.channel import ApduChannel
@@ -112,8 +137,11 @@ def run_read(args: argparse.Namespace) -> int:
 
     as_json = args.json
     try:
+        _apply_config(args)
         key = _access_key(args)
         trust = TrustStore.from_directory(args.csca) if args.csca else TrustStore([])
+    except ConfigError as exc:
+        return _fail(EXIT_USAGE, "config", "; ".join(str(p) for p in exc.problems), as_json)
     except (ValueError, LdsError) as exc:
         return _fail(EXIT_USAGE, "usage", str(exc), as_json)
     try:

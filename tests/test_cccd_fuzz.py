@@ -160,13 +160,17 @@ _LEAVES = st.one_of(
     st.binary(max_size=8).map(lambda b: encode_tlv(0x02, b)),
     st.binary(max_size=12),
 )
-_TREES = st.recursive(
-    _LEAVES,
-    lambda kids: st.tuples(st.sampled_from([0x30, 0x31, 0xA0]), st.lists(kids, max_size=6)).map(
-        lambda t: encode_tlv(t[0], b"".join(t[1]))
-    ),
-    max_leaves=40,
-)
+
+
+def _constructed(kids: st.SearchStrategy[bytes]) -> st.SearchStrategy[bytes]:
+    return st.builds(
+        lambda tag, items: encode_tlv(tag, b"".join(items)),
+        st.sampled_from([0x30, 0x31, 0xA0]),
+        st.lists(kids, max_size=6),
+    )
+
+
+_TREES = st.recursive(_LEAVES, _constructed, max_leaves=40)
 
 
 def test_dg13_random_der_trees() -> None:

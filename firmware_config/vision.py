@@ -24,7 +24,8 @@ ModelRef = Annotated[
 
 
 class BlazeFaceConfig(Section):
-    """MediaPipe BlazeFace front 128: fast, for faces close to the camera (kiosks)."""
+    """MediaPipe BlazeFace: `blazeface_front_128` (~2 ms, faces close to the camera, kiosks) or
+    `blazeface_back_256` (slower, smaller faces)."""
 
     type: Literal["blazeface"] = Field(description="Backend type key.")
     model: ModelRef = "blazeface_front_128"

@@ -72,6 +72,16 @@ def test_mirrored_photo_gives_mirrored_box(detectors, astronaut, backend: str) -
     assert abs((w - box[2]) - flipped[0]) < 12 and abs((w - box[0]) - flipped[2]) < 12
 
 
+def test_blazeface_back_256_model_uses_the_same_backend(astronaut) -> None:
+    registry: PluginRegistry[Detector] = PluginRegistry("detector", Detector)
+    register_face_backends(registry)
+    back = registry.create(BlazeFaceConfig(type="blazeface", model="blazeface_back_256"), SessionFactory())
+    faces = back.detect(astronaut)
+    assert len(faces) == 1
+    x1, y1, x2, y2 = faces[0].box
+    assert 150 < (x1 + x2) / 2 < 300 and 80 < (y1 + y2) / 2 < 160
+
+
 @pytest.mark.parametrize("backend", ["blazeface", "centerface"])
 def test_no_face_in_a_faceless_image(detectors, backend: str) -> None:
     scene = cv2.cvtColor(skimage.data.coffee(), cv2.COLOR_RGB2BGR)

@@ -1,10 +1,13 @@
-"""BlazeFace (MediaPipe short-range "front" model, 128x128) as a face-detector plug-in.
+"""BlazeFace (MediaPipe "front" 128x128 model; the "back" 256x256 one also works) as
+a face-detector plug-in.
 
 Fast (about 2 ms) and good for faces that fill a good part of the frame, such as a
 person standing at a kiosk; it misses small, distant faces (use CenterFace there).
 The model predicts, for each of 896 fixed anchors (2 per cell of a 16x16 grid at
 stride 8, 6 per cell of an 8x8 grid at stride 16), a score logit and a box + six
-keypoints as offsets from the anchor centre in input pixels."""
+keypoints as offsets from the anchor centre in input pixels. The back model has the
+same two grids at twice the strides, so one anchor table in normalised coordinates
+serves both; only the input size differs."""
 
 from __future__ import annotations
 
@@ -18,15 +21,13 @@ from edge.vision.plugins import Detection, Detector
 from edge.vision.runtime import SessionFactory
 from firmware_config.vision import BlazeFaceConfig
 
-INPUT = 128
-STRIDES_AND_ANCHORS = ((8, 2), (16, 6))
+GRIDS_AND_ANCHORS = ((16, 2), (8, 6))  # cells per side and anchors per cell, in output order
 
 
 def blazeface_anchors() -> np.ndarray:
     """Anchor centres [896, 2] in normalised input coordinates, in the model's output order."""
     rows = []
-    for stride, per_cell in STRIDES_AND_ANCHORS:
-        grid = INPUT // stride
+    for grid, per_cell in GRIDS_AND_ANCHORS:
         ys, xs = np.mgrid[0:grid, 0:grid]
         centres = np.stack([(xs + 0.5) / grid, (ys + 0.5) / grid], axis=-1).reshape(-1, 2)
         rows.append(np.repeat(centres, per_cell, axis=0))
@@ -41,8 +42,9 @@ class BlazeFaceDetector(Detector):
         self.config = config
         self.input_name = session.get_inputs()[0].name
         shape = session.get_inputs()[0].shape
-        if list(shape[1:]) != [INPUT, INPUT, 3]:
-            raise ValueError(f"BlazeFace front expects NHWC [1,128,128,3], model has {shape}")
+        if len(shape) != 4 or shape[3] != 3 or shape[1] != shape[2] or shape[1] not in (128, 256):
+            raise ValueError(f"BlazeFace expects NHWC [1,128,128,3] or [1,256,256,3], model has {shape}")
+        self.size: int = shape[1]
         self.anchors = blazeface_anchors()
 
     @classmethod
@@ -50,7 +52,7 @@ class BlazeFaceDetector(Detector):
         return cls(sessions.create(resolve_model(config.model)), config)
 
     def preprocess(self, image_bgr: np.ndarray):
-        boxed, lb = letterbox(image_bgr, INPUT, INPUT)
+        boxed, lb = letterbox(image_bgr, self.size, self.size)
         rgb = cv2.cvtColor(boxed, cv2.COLOR_BGR2RGB).astype(np.float32)
         return (rgb / 127.5 - 1.0)[None], lb
 
@@ -67,11 +69,12 @@ class BlazeFaceDetector(Detector):
         if not keep.any():
             return []
         raw, scores, anchors = raw[keep], scores[keep], self.anchors[keep]
-        cx = raw[:, 0] / INPUT + anchors[:, 0]
-        cy = raw[:, 1] / INPUT + anchors[:, 1]
-        w, h = raw[:, 2] / INPUT, raw[:, 3] / INPUT
-        boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1) * INPUT
-        kps = raw[:, 4:16].reshape(-1, 6, 2) / INPUT + anchors[:, None, :]
-        kps = (kps * INPUT).reshape(-1, 12)
+        size = self.size
+        cx = raw[:, 0] / size + anchors[:, 0]
+        cy = raw[:, 1] / size + anchors[:, 1]
+        w, h = raw[:, 2] / size, raw[:, 3] / size
+        boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1) * size
+        kps = raw[:, 4:16].reshape(-1, 6, 2) / size + anchors[:, None, :]
+        kps = (kps * size).reshape(-1, 12)
         kept = weighted_nms(boxes, scores, kps, self.config.nms_iou, self.config.max_faces)
         return faces_in_frame(kept, lb, frame_hw)

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from drivers.pcsc.connection import CardConnection
 from drivers.pcsc.context import PcscContext
-from drivers.pcsc.errors import CardRemovedError, NoReaderError, ReaderError, ReaderTimeoutError
+from drivers.pcsc.errors import CardRemovedError, NoCardError, NoReaderError, ReaderTimeoutError
 from kiosk.cccd.pa_result import ChainVerdict, DgHashVerdict, HashVerdict, SignatureVerdict
 from kiosk.cccd.testcard import default_portrait
 from kiosk.cccd.trust_store import TrustStore
@@ -185,7 +185,7 @@ def test_no_card_and_no_reader_exit_codes(pcsc_stack, card_kit) -> None:
         with pytest.raises(NoReaderError):
             ctx.wait_for_reader("No Such Reader", 0.5)  # hot-plug wait on the PnP pseudo-reader
         assert ctx.wait_for_reader("Virtual PCD 00 01", 0.5) == "Virtual PCD 00 01"
-        with pytest.raises(ReaderError):
+        with pytest.raises(NoCardError):
             CardConnection(ctx, "Virtual PCD 00 01")  # empty slot: no card to connect to
 
 

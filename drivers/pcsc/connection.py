@@ -15,7 +15,7 @@ import time
 from smartcard import scard
 
 from drivers.pcsc.context import PcscContext, raise_for
-from drivers.pcsc.errors import CardRemovedError, ReaderError, ReaderTimeoutError, TransmitError
+from drivers.pcsc.errors import CardRemovedError, NoCardError, ReaderError, ReaderTimeoutError, TransmitError
 
 
 class CardConnection:
@@ -28,6 +28,8 @@ class CardConnection:
             scard.SCARD_SHARE_EXCLUSIVE,
             scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1,
         )
+        if hresult in (scard.SCARD_E_NO_SMARTCARD, scard.SCARD_W_REMOVED_CARD):
+            raise NoCardError(f"no card in {reader}")
         raise_for(hresult, f"connect to the card in {reader}")
         self._deadline = None if deadline_s is None else time.monotonic() + deadline_s
         self._deadline_s = deadline_s

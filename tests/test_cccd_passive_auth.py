@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from asn1crypto import cms
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
@@ -250,3 +251,34 @@ def test_unknown_signature_algorithm_is_reported_as_unsupported(pki: TestPki, tr
     info["content"]["signer_infos"][0]["signature_algorithm"] = {"algorithm": "1.2.3.4.5"}
     result = verify(encode_tlv(SOD_TAG, info.dump(force=True)), _groups(files), trust)
     assert result.signature is SignatureVerdict.UNSUPPORTED_ALGORITHM and not result.passed
+
+
+def test_signer_identified_by_subject_key_identifier(pki: TestPki, trust: TrustStore) -> None:
+    files = build_card_files(PERSON, pki)
+    info = cms.ContentInfo.load(unwrap(files[FID_SOD], SOD_TAG, "EF.SOD").value)
+    signer = info["content"]["signer_infos"][0]
+    ski = pki.ds_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    signer["sid"] = cms.SignerIdentifier({"subject_key_identifier": ski})
+    signer["version"] = "v3"
+    assert verify(encode_tlv(SOD_TAG, info.dump(force=True)), _groups(files), trust).passed
+    signer["sid"] = cms.SignerIdentifier({"subject_key_identifier": b"\x01" * 20})
+    result = verify(encode_tlv(SOD_TAG, info.dump(force=True)), _groups(files), trust)
+    assert result.signature is SignatureVerdict.NO_SIGNER_CERTIFICATE and not result.passed
+
+
+def test_sod_without_embedded_certificates(pki: TestPki, trust: TrustStore) -> None:
+    files = build_card_files(PERSON, pki)
+    info = cms.ContentInfo.load(unwrap(files[FID_SOD], SOD_TAG, "EF.SOD").value)
+    info["content"]["certificates"] = []
+    result = verify(encode_tlv(SOD_TAG, info.dump(force=True)), _groups(files), trust)
+    assert result.signature is SignatureVerdict.NO_SIGNER_CERTIFICATE
+    assert result.chain is ChainVerdict.NOT_CHECKED and result.hashes is HashVerdict.OK
+
+
+def test_rollover_store_with_two_cscas_of_the_same_name(pki: TestPki, tmp_path: Path) -> None:
+    """After a CSCA key rollover both keys share a name; the right one must be found."""
+    impostor = TestPki.generate(tmp_path / "old-key")
+    store = TrustStore([impostor.csca_cert, pki.csca_cert])
+    files = build_card_files(PERSON, pki)
+    result = verify(files[FID_SOD], _groups(files), store)
+    assert result.passed and len(store.issuers_of(pki.ds_cert)) == 2

@@ -111,6 +111,7 @@ class TestPki:
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(csca_key.public_key()), critical=False
             )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(ds_key.public_key()), critical=False)
         )
         ds_cert = _sign_cert(ds_builder, csca_key, pss)
         pki = cls(directory, csca_cert, csca_key, ds_cert, ds_key, pss)

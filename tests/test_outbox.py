@@ -27,18 +27,29 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class FakeClock:
-    """Wall clock the test moves by hand, so TTL and retry tests need no sleeping."""
+    """Wall clock and boot clock the test moves by hand, so TTL and retry tests need no
+    sleeping. Assigning `now` is time passing (both clocks move); `step()` is someone
+    setting the wall clock (NTP after a boot without RTC): only the wall clock moves."""
 
     def __init__(self, now: float = 1_800_000_000.0) -> None:
         self.now = now
+        self._wall_offset = now
 
     def __call__(self) -> float:
         return self.now
 
+    def boot(self) -> float:
+        return self.now - self._wall_offset
+
+    def step(self, seconds: float) -> None:
+        self.now += seconds
+        self._wall_offset += seconds
+
 
 def make(tmp_path: Path, clock: FakeClock | None = None, **cfg: object) -> Outbox:
     config = StorageConfig(path=tmp_path / "outbox.db", disk_reserve=0, **cfg)
-    return Outbox(config, "cam-01", clock=clock or FakeClock())
+    clock = clock or FakeClock()
+    return Outbox(config, "cam-01", clock=clock, boot_clock=clock.boot)
 
 
 def draft(
@@ -409,3 +420,51 @@ def test_migration_from_v1_keeps_the_sequence(tmp_path: Path) -> None:
         assert c.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
         tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "sequences" not in tables
+
+
+def test_a_wall_clock_step_does_not_expire_events_early(tmp_path: Path) -> None:
+    """Boot without RTC: the clock is 3 days behind, NTP then steps it forward. Events
+    appended before the step keep their full TTL instead of being purged as 3 days old."""
+    clock = FakeClock()
+    with make(tmp_path, clock, ttl_s={"plate": 86400}) as ob:
+        before = ob.append(draft(type_="plate")).row_id
+        clock.now += 60  # a minute of real time
+        clock.step(3 * 86400)  # NTP corrects the clock
+        after = ob.append(draft(type_="plate")).row_id
+        assert [m.row_id for m in ob.pending(10)] == [before, after]
+        clock.now += 86400 - 120  # 86,340 s after the first append in real time: still valid
+        assert [m.row_id for m in ob.pending(10)] == [before, after]
+        clock.now += 90  # 86,430 s: the first expired; the second, appended 60 s later, has 30 s left
+        assert [m.row_id for m in ob.pending(10)] == [after]
+        assert ob.stats().expired_total == 1
+
+
+def test_a_clock_step_seen_by_a_new_process_is_corrected_once(tmp_path: Path) -> None:
+    clock = FakeClock()
+    with make(tmp_path, clock, ttl_s={"plate": 3600}) as ob:
+        row = ob.append(draft(type_="plate")).row_id
+    clock.step(10 * 86400)  # stepped while no outbox was open (daemon restarting)
+    with make(tmp_path, clock, ttl_s={"plate": 3600}) as a, make(tmp_path, clock, ttl_s={"plate": 3600}) as b:
+        assert [m.row_id for m in a.pending(10)] == [row]  # a corrects the step
+        assert [m.row_id for m in b.pending(10)] == [row]  # b must not shift it again
+        b.append(draft(type_="plate"))
+        (expires,) = {m.expires_at for m in a.pending(10) if m.row_id == row}
+    assert expires == pytest.approx(clock.now + 3600)
+
+
+def test_rows_from_an_earlier_boot_are_not_redated(tmp_path: Path) -> None:
+    from edge.outbox.store import Outbox as Store
+
+    clock = FakeClock()
+    cfg = StorageConfig(path=tmp_path / "outbox.db", disk_reserve=0, ttl_s={"plate": 3600})
+    with Store(cfg, "cam-01", clock=clock, boot_clock=clock.boot) as ob:
+        old = ob.append(draft(type_="plate"))
+    with sqlite3.connect(tmp_path / "outbox.db") as c:  # a reboot: another boot id
+        ref = json.loads(c.execute("SELECT value FROM meta WHERE key = 'clock_ref'").fetchone()[0])
+        ref["boot_id"] = "an-earlier-boot"
+        c.execute("UPDATE meta SET value = ? WHERE key = 'clock_ref'", (json.dumps(ref),))
+    clock.step(-600)  # the new boot starts with a clock 10 minutes behind
+    with Store(cfg, "cam-01", clock=clock, boot_clock=clock.boot) as ob:
+        ob.append(draft(type_="plate"))
+        (msg,) = [m for m in ob.pending(10) if m.row_id == old.row_id]
+    assert msg.expires_at == pytest.approx(1_800_000_000.0 + 3600)

@@ -26,7 +26,8 @@ class OutboxModel(RuleBasedStateMachine):
         cfg = StorageConfig(
             path=self.dir / "o.db", quota=20_000, disk_reserve=0, default_ttl_s=500, ttl_s={"checkin": 2000}
         )
-        self.ob = Outbox(cfg, "dev-1", clock=lambda: self.now)
+        start = self.now
+        self.ob = Outbox(cfg, "dev-1", clock=lambda: self.now, boot_clock=lambda: self.now - start)
         self.critical: dict[str, float] = {}  # event_id -> expires_at, not yet acked
         self.acked: set[int] = set()
         self.last_seq = 0

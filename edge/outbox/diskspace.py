@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from edge.events import Priority
@@ -75,10 +76,11 @@ class DiskSpace:
         with contextlib.suppress(sqlite3.OperationalError):
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
-    def free(self, amount: int, newcomer: Priority, now: float) -> int:
+    def free(self, amount: int, newcomer: Priority, now: Callable[[sqlite3.Connection], float]) -> int:
         """SQLite reported SQLITE_FULL: release the ballast, then expire/evict in small
         transactions with a checkpoint after each, then hand the freed pages back to
-        the filesystem. Returns the bytes evicted (0: nothing may go for this newcomer).
+        the filesystem. `now` gives the wall time inside a transaction (after any
+        clock-step correction). Returns the bytes evicted (0: nothing may go for this newcomer).
         Raises OutboxFullError if not even a small eviction can be written."""
         self.reserve.release()
         self.checkpoint()
@@ -87,7 +89,7 @@ class DiskSpace:
         while freed < amount:
             try:
                 with fast_delete(self._conn), write_transaction(self._conn):
-                    step = purge_expired(self._conn, now, limit=STEP_ROWS)
+                    step = purge_expired(self._conn, now(self._conn), limit=STEP_ROWS)
                     if step == 0:
                         step = evict(self._conn, min(STEP_BYTES, amount - freed), newcomer)
                     if first:

@@ -23,6 +23,7 @@ from typing import TypeVar
 
 from edge.events import EventDraft, Priority, StoredEvent
 from edge.outbox import schema
+from edge.outbox.clockguard import ClockGuard, boot_clock, current_boot_id
 from edge.outbox.diskspace import DiskSpace, wal_limit_for
 from edge.outbox.encoding import EncodedDraft, encode
 from edge.outbox.errors import OutboxClosedError, OutboxError, OutboxFullError, storage_errors
@@ -48,8 +49,16 @@ class Outbox:
     Every public method raises only OutboxError subclasses for storage problems."""
 
     def __init__(
-        self, config: StorageConfig, device_id: str, *, clock: Callable[[], float] = time.time
+        self,
+        config: StorageConfig,
+        device_id: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        boot_clock: Callable[[], float] = boot_clock,
     ) -> None:
+        """`clock` is the wall clock (epoch seconds) used for timestamps and TTLs;
+        `boot_clock` a clock that never steps (seconds since boot), used to notice when
+        the wall clock was stepped (see clockguard.py). Tests replace both."""
         if not device_id:
             raise OutboxError("device_id must not be empty")
         self._config = config
@@ -77,6 +86,7 @@ class Outbox:
                 c.close()
             raise
         self._append_conn, self._maint_conn, self._read_conn = conns
+        self._guard = ClockGuard(clock, boot_clock, current_boot_id())
         self._disk = DiskSpace(self._append_conn, self._path.parent, reserve, self._wal_limit)
         self._appender: GroupCommitter[list[EncodedDraft], list[StoredEvent]] = GroupCommitter(
             self._commit_groups, self._write_lock
@@ -106,7 +116,7 @@ class Outbox:
                 "SELECT 1 FROM messages WHERE expires_at <= ? LIMIT 1", (now,)
             ).fetchone()
         if expired:
-            self._maintain(lambda c: purge_expired(c, now))
+            self._maintain(lambda c: purge_expired(c, self._guard.now(c)))
         with self._read_lock, storage_errors(str(self._path)):
             return select_pending(self._read_conn, now, max(0, limit), frozenset(exclude))
 
@@ -199,9 +209,9 @@ class Outbox:
         conn = self._append_conn
         nothing_freed = 0
         for round_no in range(DISK_FULL_ROUNDS + 1):
-            now = self._clock()
             try:
                 with write_transaction(conn):
+                    now = self._guard.now(conn)
                     state = read_write_state(conn, self._device_id)
                     room = self._disk.room(need)
                     make_room(conn, state.used_bytes, need, self._quota, newcomer, now, room)
@@ -214,7 +224,7 @@ class Outbox:
                         f"disk holding {self._path} is full and only messages that may not be evicted "
                         f"for a {newcomer.name} event remain; nothing was dropped"
                     ) from exc
-                freed = self._disk.free(DISK_FULL_MIN_EVICT << round_no, newcomer, now)
+                freed = self._disk.free(DISK_FULL_MIN_EVICT << round_no, newcomer, self._guard.now)
                 nothing_freed = nothing_freed + 1 if freed == 0 else 0
         raise AssertionError("unreachable: the last round either returns or raises")
 

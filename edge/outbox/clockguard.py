@@ -1,0 +1,79 @@
+"""Keep TTLs honest when the wall clock steps.
+
+A Raspberry Pi has no RTC: after a power cut it boots with the time fake-hwclock saved
+(hours or days behind) and jumps forward when NTP synchronises. Events appended before
+that jump got `expires_at` from the stale clock; judged by the corrected clock they
+would look days old and be purged unsent. The kernel's boot-time clock never steps, so
+comparing how far the wall clock moved with how far boot time moved reveals a step;
+every row appended in the current boot is then moved by the same amount. The reference
+(boot id, wall time, boot time, first row of this boot) lives in the database, so
+several processes sharing the file correct a step exactly once, inside the write
+transaction that noticed it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from edge.outbox.transactions import get_meta, set_meta
+
+log = logging.getLogger(__name__)
+
+JUMP_THRESHOLD_S = 30.0  # NTP slews small offsets; only steps beyond this are corrected
+REFRESH_S = 3600.0  # re-anchor the reference now and then (one small write an hour)
+_BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+
+
+def boot_clock() -> float:
+    """Seconds since boot including suspend; never stepped by NTP or an operator."""
+    if hasattr(time, "CLOCK_BOOTTIME"):
+        return time.clock_gettime(time.CLOCK_BOOTTIME)
+    return time.monotonic()
+
+
+def current_boot_id() -> str:
+    try:
+        return _BOOT_ID.read_text().strip()
+    except OSError:
+        return "unknown"
+
+
+class ClockGuard:
+    def __init__(self, wall: Callable[[], float], boot: Callable[[], float], boot_id: str) -> None:
+        self._wall = wall
+        self._boot = boot
+        self._boot_id = boot_id
+
+    def now(self, conn: sqlite3.Connection) -> float:
+        """Wall time for this write transaction, after re-dating this boot's rows if the
+        wall clock stepped since the last look. Call inside a write transaction."""
+        wall, boot = self._wall(), self._boot()
+        raw = get_meta(conn, "clock_ref")
+        ref = json.loads(raw) if raw else None
+        if ref is None or ref["boot_id"] != self._boot_id:
+            first_row = conn.execute("SELECT value FROM counters WHERE name = 'last_row_id'").fetchone()[0]
+            self._anchor(conn, wall, boot, first_row)
+            return wall
+        step = (wall - ref["wall"]) - (boot - ref["boot"])
+        if abs(step) >= JUMP_THRESHOLD_S:
+            cur = conn.execute(
+                "UPDATE messages SET created_at = created_at + ?1, expires_at = expires_at + ?1, "
+                "retry_at = retry_at + ?1 WHERE id > ?2",
+                (step, ref["first_row"]),
+            )
+            log.warning(
+                "wall clock stepped; waiting messages of this boot re-dated",
+                extra={"step_s": round(step, 1), "messages": cur.rowcount},
+            )
+            self._anchor(conn, wall, boot, ref["first_row"])
+        elif boot - ref["boot"] >= REFRESH_S:
+            self._anchor(conn, wall, boot, ref["first_row"])
+        return wall
+
+    def _anchor(self, conn: sqlite3.Connection, wall: float, boot: float, first_row: int) -> None:
+        ref = {"boot_id": self._boot_id, "wall": wall, "boot": boot, "first_row": first_row}
+        set_meta(conn, "clock_ref", json.dumps(ref))

@@ -13,8 +13,9 @@ from kiosk.cccd.dg13 import Dg13, parse_dg13
 from kiosk.cccd.dg14 import SecurityInfos, parse_dg14, parse_security_infos
 from kiosk.cccd.dg15 import AaPublicKey, parse_dg15
 from kiosk.cccd.errors import LdsError
-from kiosk.cccd.identity import CitizenIdentity, Gender, IdentitySource, build_identity
+from kiosk.cccd.identity import CitizenIdentity, IdentitySource, build_identity
 from kiosk.cccd.qr import parse_qr
+from kiosk.cccd.values import Gender
 
 __all__ = [
     "AaPublicKey",

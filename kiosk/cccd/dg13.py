@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 from kiosk.cccd.errors import Dg13Error, TlvError
 from kiosk.cccd.tlv import MAX_DEPTH, Tlv, parse_all, unwrap
-from kiosk.cccd.values import Gender, is_no_expiry, parse_gender, parse_vn_date
+from kiosk.cccd.values import PersonalData, is_no_expiry, parse_gender, parse_vn_date
 
 DG13_TAG = 0x6D
 _INTEGER, _OID, _SEQUENCE, _SET = 0x02, 0x06, 0x30, 0x31
@@ -55,28 +55,9 @@ FIELD_NAMES: dict[int, str] = {
 REQUIRED_FIELDS = tuple(range(1, 14))
 
 
-@dataclass(frozen=True, repr=False)
-class Dg13:
-    personal_number: str | None = None
-    full_name: str | None = None
-    date_of_birth: date | None = None
-    gender: Gender | None = None
-    nationality: str | None = None
-    ethnicity: str | None = None
-    religion: str | None = None
-    place_of_origin: str | None = None
-    place_of_residence: str | None = None
-    identifying_marks: str | None = None
-    issue_date: date | None = None
-    expiry_date: date | None = None
-    no_expiry: bool = False
-    father_name: str | None = None
-    mother_name: str | None = None
-    spouse_name: str | None = None
-    old_id_number: str | None = None
+@dataclass(frozen=True, kw_only=True, repr=False)
+class Dg13(PersonalData):
     field_16: str | None = None
-    missing_fields: tuple[str, ...] = ()
-    invalid_fields: tuple[str, ...] = ()
     #: Every field's text values by number, including numbers we don't know.
     raw_fields: Mapping[int, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 

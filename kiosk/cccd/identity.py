@@ -16,7 +16,7 @@ from kiosk.cccd.dg1 import Dg1
 from kiosk.cccd.dg13 import Dg13
 from kiosk.cccd.errors import MrzError
 from kiosk.cccd.mrz import Td1Mrz, yymmdd_to_date
-from kiosk.cccd.values import Gender, parse_gender
+from kiosk.cccd.values import PERSONAL_FIELDS, PersonalData, parse_gender
 
 
 class IdentitySource(enum.Enum):
@@ -25,41 +25,18 @@ class IdentitySource(enum.Enum):
     MRZ = "mrz"
 
 
-@dataclass(frozen=True, repr=False)
-class CitizenIdentity:
+@dataclass(frozen=True, kw_only=True, repr=False)
+class CitizenIdentity(PersonalData):
+    """One citizen's data from one source; ``partial`` when expected fields are absent."""
+
     source: IdentitySource
-    personal_number: str | None = None
     document_number: str | None = None
-    full_name: str | None = None
-    date_of_birth: date | None = None
-    gender: Gender | None = None
-    nationality: str | None = None
-    ethnicity: str | None = None
-    religion: str | None = None
-    place_of_origin: str | None = None
-    place_of_residence: str | None = None
-    identifying_marks: str | None = None
-    issue_date: date | None = None
-    expiry_date: date | None = None
-    no_expiry: bool = False
-    father_name: str | None = None
-    mother_name: str | None = None
-    spouse_name: str | None = None
-    old_id_number: str | None = None
-    #: Expected fields this source should have supplied but did not.
-    missing_fields: tuple[str, ...] = ()
-    #: Fields present but unparseable (e.g. a date that is not a date).
-    invalid_fields: tuple[str, ...] = ()
     #: Fields on which DG1 (MRZ) and DG13 disagree; DG13's value is kept.
     conflicts: tuple[str, ...] = ()
 
-    @property
-    def partial(self) -> bool:
-        return bool(self.missing_fields or self.invalid_fields)
-
     def to_json_dict(self) -> dict[str, Any]:
         """JSON-ready dict: ISO dates, enum values, text exactly as read (no normalisation)."""
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = {"source": None}  # first key, for people reading the JSON
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, enum.Enum):
@@ -162,11 +139,7 @@ def build_identity(dg1: Dg1 | None, dg13: Dg13 | None) -> CitizenIdentity:
     mrz = _mrz_values(dg1.mrz) if dg1 is not None else {}
     d13: dict[str, Any] = {}
     if dg13 is not None:
-        d13 = {
-            name: getattr(dg13, name)
-            for name in (*_CHIP_EXPECTED, "spouse_name", "old_id_number", "no_expiry")
-            if hasattr(dg13, name)
-        }
+        d13 = {name: getattr(dg13, name) for name in PERSONAL_FIELDS}
     conflicts = []
     for name in ("personal_number", "date_of_birth", "gender"):
         if mrz.get(name) is not None and d13.get(name) is not None and mrz[name] != d13[name]:

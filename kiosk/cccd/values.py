@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+from dataclasses import dataclass, fields
 from datetime import date
 
 
@@ -61,3 +62,44 @@ def parse_vn_date(text: str) -> date | None:
         return date(year, month, day)
     except ValueError:
         return None
+
+
+@dataclass(frozen=True, kw_only=True, repr=False)
+class PersonalData:
+    """The citizen fields shared by DG13 and the merged :class:`CitizenIdentity`.
+
+    One declaration, so the chip record and the result cannot drift apart.
+    ``repr`` is disabled: these objects must never print personal data.
+    """
+
+    personal_number: str | None = None
+    full_name: str | None = None
+    date_of_birth: date | None = None
+    gender: Gender | None = None
+    nationality: str | None = None
+    ethnicity: str | None = None
+    religion: str | None = None
+    place_of_origin: str | None = None
+    place_of_residence: str | None = None
+    identifying_marks: str | None = None
+    issue_date: date | None = None
+    expiry_date: date | None = None
+    no_expiry: bool = False
+    father_name: str | None = None
+    mother_name: str | None = None
+    spouse_name: str | None = None
+    old_id_number: str | None = None
+    #: Expected fields the source should have supplied but did not.
+    missing_fields: tuple[str, ...] = ()
+    #: Fields present but unparseable (e.g. a date that is not a date).
+    invalid_fields: tuple[str, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.missing_fields or self.invalid_fields)
+
+
+#: Names of the personal-data fields (not the bookkeeping ones).
+PERSONAL_FIELDS = tuple(
+    f.name for f in fields(PersonalData) if f.name not in ("missing_fields", "invalid_fields")
+)

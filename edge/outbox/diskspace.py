@@ -57,9 +57,9 @@ class DiskSpace:
         return st.f_bavail * st.f_frsize
 
     def room(self, incoming: int) -> int | None:
-        """Bytes that may still be stored without running the filesystem dry (negative
-        when already past that point; None when the filesystem cannot tell). Call
-        inside the write transaction."""
+        """Bytes the filesystem can still take once `incoming` more are written, keeping
+        the WAL headroom (negative: how far past that point; None when the filesystem
+        cannot tell). Call inside the write transaction."""
         fs_free = self.fs_free()
         if fs_free is None:
             return None

@@ -4,8 +4,8 @@ Order of sacrifice when room is needed: attachments (those of the least importan
 events first, then oldest), then LOW, NORMAL, HIGH events, oldest first. A newcomer
 never displaces anything more important than itself, and CRITICAL events (check-ins,
 identity verifications) and their attachments are never evicted: they leave only when
-acknowledged or when their TTL runs out. If that leaves too little room the caller gets `OutboxFullError` instead of a
-silently dropped check-in. Everything here runs inside the caller's write transaction,
+acknowledged or when their TTL runs out. If that leaves too little room the caller
+gets `OutboxFullError` instead of a silently dropped check-in. Everything here runs inside the caller's write transaction,
 so a failed attempt rolls back and evicts nothing."""
 
 from __future__ import annotations
@@ -42,12 +42,13 @@ def make_room(
     now: float,
     disk_room: int | None = None,
 ) -> None:
-    """Ensure `incoming` more bytes fit under `quota` given `used`, and into `disk_room`
-    (what the filesystem still allows, see diskspace.py), or raise OutboxFullError."""
+    """Ensure `incoming` more bytes fit under `quota` given `used`, and that the
+    filesystem keeps its headroom (`disk_room`: bytes it can still take once this write
+    is done, negative when past that point; see diskspace.py), or raise OutboxFullError."""
     if incoming > quota:
         raise OutboxFullError(f"{incoming} bytes do not fit in the whole outbox quota of {quota} bytes")
     over_quota = used + incoming - quota
-    over_disk = incoming - disk_room if disk_room is not None else 0
+    over_disk = -disk_room if disk_room is not None else 0
     excess = max(over_quota, over_disk)
     if excess <= 0:
         return

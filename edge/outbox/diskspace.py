@@ -12,6 +12,7 @@ to the filesystem (`PRAGMA incremental_vacuum`) to re-create the ballast file
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from edge.outbox.errors import OutboxFullError
 from edge.outbox.eviction import evict, purge_expired
 from edge.outbox.reserve import DiskReserve
 from edge.outbox.transactions import add_counters, fast_delete, is_disk_full, write_transaction
+
+log = logging.getLogger(__name__)
 
 # Emergency eviction works in small transactions: on a disk with a few pages left, a
 # transaction touching dozens of pages could never be written to the WAL.
@@ -106,6 +109,10 @@ class DiskSpace:
                 break
             freed += step
         self.give_back()
+        log.warning(
+            "disk full: ballast released and messages evicted to make room",
+            extra={"evicted_bytes": freed, "free_bytes": self.fs_free()},
+        )
         return freed
 
     def give_back(self) -> None:

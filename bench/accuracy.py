@@ -37,6 +37,7 @@ from firmware_config.plates import (
     CtcRecognizerConfig,
     PlateReaderConfig,
     PpOcrDetectorConfig,
+    YoloPlateDetectorConfig,
 )
 from models.train.split import held_out_files, load_scene_labels
 
@@ -139,6 +140,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
     ap.add_argument("--threads", type=int, default=0, help="intra-op threads per model (0 = one per core)")
+    ap.add_argument(
+        "--detector-model", help="detector manifest name or .onnx path (default: the configured one)"
+    )
     ap.add_argument("--no-baselines", action="store_true", help="only our configuration (faster)")
     args = ap.parse_args()
     if not (args.dataset / "scenes" / "labels.csv").is_file():
@@ -151,6 +155,10 @@ def main() -> int:
     recognizers: PluginRegistry[TextRecognizer] = PluginRegistry("recognizer", TextRecognizer)
     register_plate_backends(detectors, recognizers)
     ours_cfg = PlateReaderConfig()
+    if args.detector_model:
+        ours_cfg = ours_cfg.model_copy(
+            update={"detector": YoloPlateDetectorConfig(model=args.detector_model)}
+        )
     det = detectors.create(ours_cfg.detector, sessions)
     rec = recognizers.create(ours_cfg.recognizer, sessions)
     reader = PlateReader(det, rec, ours_cfg)

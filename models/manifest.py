@@ -64,6 +64,10 @@ class Manifest(_Strict):
     notes: str = Field(default="", description="Anything a maintainer must know.")
 
 
+class UnknownModelError(LookupError):
+    """A config names a model that has no manifest (typo, or an older checkout)."""
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -90,7 +94,9 @@ def model_path(name: str, weights_dir: Path = WEIGHTS_DIR) -> Path:
     """Where the weights of model `name` are on this device (fetched or committed)."""
     manifests = load_manifests()
     if name not in manifests:
-        raise KeyError(f"no manifest for model {name!r} in {MANIFEST_DIR} (known: {', '.join(manifests)})")
+        raise UnknownModelError(
+            f"no manifest for model {name!r} in {MANIFEST_DIR} (known: {', '.join(manifests)})"
+        )
     return weights_path(manifests[name], weights_dir)
 
 

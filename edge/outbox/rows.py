@@ -98,13 +98,15 @@ def insert_events(
     for i in range(0, len(values), step):
         chunk = values[i : i + step]
         conn.execute(_INSERT + ",".join([_ROW_MARKS] * (len(chunk) // _COLUMNS)), chunk)
-    conn.execute(
-        "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-        (seq_counter(device_id), seq),
-    )
+    added = rid - state.last_row_id
     add_counters(
         conn,
-        {"last_row_id": rid - state.last_row_id, "appended_total": rid - state.last_row_id, "bytes": total},
+        {
+            "last_row_id": added,
+            "appended_total": added,
+            "bytes": total,
+            seq_counter(device_id): seq - state.last_seq,
+        },
     )
     return stored
 

@@ -51,16 +51,16 @@ def is_disk_full(exc: BaseException) -> bool:
 
 
 def add_counters(conn: sqlite3.Connection, deltas: Mapping[str, int]) -> None:
-    """One UPDATE for all counters (one statement step, one GIL round-trip)."""
+    """Add to counters, creating missing ones, in one statement (one statement step,
+    one GIL round-trip: it runs inside every append)."""
     items = [(name, delta) for name, delta in deltas.items() if delta]
     if not items:
         return
-    cases = " ".join("WHEN ? THEN ?" for _ in items)
-    marks = ",".join("?" * len(items))
-    args: list[object] = [v for item in items for v in item]
+    marks = ",".join(["(?, ?)"] * len(items))
     conn.execute(
-        f"UPDATE counters SET value = value + CASE name {cases} END WHERE name IN ({marks})",
-        [*args, *(name for name, _ in items)],
+        f"INSERT INTO counters (name, value) VALUES {marks} "
+        "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+        [v for item in items for v in item],
     )
 
 

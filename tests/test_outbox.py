@@ -371,26 +371,20 @@ def test_one_callers_error_does_not_fail_others_in_the_same_group(tmp_path: Path
     assert sorted(ok) == list(range(1, 16))
 
 
+def spawn_appender(db: Path, side: Path, *, count: int, threads: int) -> subprocess.Popen[bytes]:
+    """A separate producer process appending through its own Outbox (see outbox_helpers)."""
+    args = [str(db), "cam-01", str(side), str(count), str(threads)]
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.outbox_helpers.appender", *args],
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def test_several_processes_append_to_one_file_safely(tmp_path: Path) -> None:
     db = tmp_path / "outbox.db"
     make(tmp_path).close()
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.outbox_helpers.appender",
-                str(db),
-                "cam-01",
-                str(tmp_path / f"s{i}"),
-                "300",
-                "3",
-            ],
-            cwd=REPO_ROOT,
-            stdout=subprocess.DEVNULL,
-        )
-        for i in range(3)
-    ]
+    procs = [spawn_appender(db, tmp_path / f"s{i}", count=300, threads=3) for i in range(3)]
     assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
     promised = [line.split()[0] for i in range(3) for line in (tmp_path / f"s{i}").read_text().splitlines()]
     assert len(promised) == len(set(promised)) == 900
@@ -468,3 +462,24 @@ def test_rows_from_an_earlier_boot_are_not_redated(tmp_path: Path) -> None:
         ob.append(draft(type_="plate"))
         (msg,) = [m for m in ob.pending(10) if m.row_id == old.row_id]
     assert msg.expires_at == pytest.approx(1_800_000_000.0 + 3600)
+
+
+def test_producer_processes_append_while_this_process_drains(tmp_path: Path) -> None:
+    """The daemon publishes (pending + ack) while other processes append to the same file."""
+    db = tmp_path / "outbox.db"
+    drained: list[str] = []
+    with make(tmp_path) as ob:
+        procs = [spawn_appender(db, tmp_path / f"s{i}", count=400, threads=2) for i in range(2)]
+        inflight: list[int] = []
+        while any(p.poll() is None for p in procs) or ob.pending(1) or inflight:
+            msgs = ob.pending(50, exclude=inflight)
+            inflight += [m.row_id for m in msgs]
+            drained += [m.event_id for m in msgs if m.kind == "event"]
+            ob.ack(inflight[:30])  # acks trail the publishes, as PUBACKs do
+            inflight = inflight[30:]
+        st = ob.stats()
+    assert [p.returncode for p in procs] == [0, 0]
+    promised = [line.split()[0] for i in range(2) for line in (tmp_path / f"s{i}").read_text().splitlines()]
+    assert len(promised) == 800
+    assert sorted(drained) == sorted(promised)  # each exactly once, nothing lost
+    assert st.depth == 0 and st.acked_total == st.appended_total

@@ -132,3 +132,11 @@ def test_missing_weights_refuse_to_start_with_the_file_named(tmp_path: Path, out
         VisionService(
             VisionConfig(plates={"detector": {"type": "yolo", "model": str(missing)}}), [cam], outbox
         )
+
+
+def test_unknown_model_name_refuses_to_start(tmp_path: Path, outbox: Outbox) -> None:
+    from edge.daemon import StartupError
+
+    cam = CameraConfig(id="door", kind="file", url=str(tmp_path), detect=["faces"])
+    with pytest.raises(StartupError, match="blazeface_front_64"):
+        VisionService(VisionConfig(faces={"type": "blazeface", "model": "blazeface_front_64"}), [cam], outbox)

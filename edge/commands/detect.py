@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         models = VisionModels.build(vision, plates="plates" in what, faces="faces" in what)
-    except (ModelLoadError, ValueError) as exc:
+    except (ModelLoadError, LookupError, ValueError) as exc:
         print(f"cannot load models: {exc}", file=sys.stderr)
         return EXIT_MODELS
     unreadable = 0

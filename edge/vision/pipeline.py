@@ -120,7 +120,7 @@ class VisionService:
             self.models = models or VisionModels.build(
                 config, plates="plates" in needs, faces="faces" in needs
             )
-        except (ModelLoadError, KeyError, ValueError) as exc:
+        except (ModelLoadError, LookupError, ValueError) as exc:
             raise VisionStartupError(f"vision models: {exc}") from exc
         self.plate_events = PlateEventBuilder(config.plate_events, clock_synced=self._clock_synced)
         self.lanes = [CameraLane(c, config, self._clock_synced) for c in cameras]

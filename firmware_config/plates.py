@@ -50,6 +50,14 @@ class PpOcrDetectorConfig(Section):
         "readable; lower is faster for cameras close to the vehicles.",
     )
     threshold: float = Field(default=0.3, gt=0, lt=1, description="Text probability that counts as text.")
+    aspect_range: tuple[float, float] = Field(
+        default=(0.7, 6.5),
+        description="Width/height range of a plausible plate (two-line ~1.4, long one-line ~4.7); text lines "
+        "outside it (timestamps, banners) are not read at all.",
+    )
+    min_height: int = Field(
+        default=10, ge=4, le=200, description="Proposals lower than this (px) are ignored."
+    )
     min_score: float = Field(
         default=0.6, gt=0, lt=1, description="Minimum mean probability inside a line box."
     )

@@ -32,9 +32,8 @@ from torch import nn
 
 from models.train.plate_data import SampleMaker
 
-IMG = 416
+IMG = 416  # export size
 STRIDE = 8
-GRID = IMG // STRIDE
 OUT = Path(__file__).resolve().parent.parent / "trained" / "plate_det_416.onnx"
 
 
@@ -69,16 +68,14 @@ class PlateNet(nn.Module):
         return self.head(p8)  # [B,5,G,G]: l,t,r,b (log units of stride), logit
 
 
-def _centres(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    ys, xs = torch.meshgrid(
-        torch.arange(GRID, device=device), torch.arange(GRID, device=device), indexing="ij"
-    )
+def _centres(gh: int, gw: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    ys, xs = torch.meshgrid(torch.arange(gh, device=device), torch.arange(gw, device=device), indexing="ij")
     return (xs.float() + 0.5) * STRIDE, (ys.float() + 0.5) * STRIDE
 
 
 def decode(raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Raw head output -> boxes [B,4,G,G] (x1,y1,x2,y2 px) and logits [B,G,G]."""
-    cx, cy = _centres(raw.device)
+    cx, cy = _centres(raw.shape[2], raw.shape[3], raw.device)
     dist = torch.exp(raw[:, :4].clamp(max=6.0)) * STRIDE
     boxes = torch.stack((cx - dist[:, 0], cy - dist[:, 1], cx + dist[:, 2], cy + dist[:, 3]), 1)
     return boxes, raw[:, 4]
@@ -146,8 +143,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=25.0, help="Wall-clock training budget.")
     ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--train-size", type=int, default=320, help="Square training canvas (multiple of 32).")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--init", type=Path, default=None, help="Continue from a state_dict saved by an earlier run."
+    )
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument(
@@ -157,8 +158,10 @@ def main() -> None:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(1)
-    maker = SampleMaker(args.dataset, IMG, STRIDE, random.Random(args.seed))
+    maker = SampleMaker(args.dataset, args.train_size, STRIDE, random.Random(args.seed))
     net = PlateNet()
+    if args.init is not None:
+        net.load_state_dict(torch.load(args.init))
     export(net, args.out)  # fail fast if the exporter cannot handle the graph
     net.train()
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
@@ -178,10 +181,12 @@ def main() -> None:
         step += 1
         if step % 50 == 0:
             print(f"step {step} t={elapsed / 60:.1f}min lr={lr:.5f} loss={avg:.4f}", flush=True)
-        if step % 500 == 0:
+        if step % 200 == 0:
             export(net, args.out)
+            torch.save(net.state_dict(), args.out.with_suffix(".pt"))
             net.train()
     export(net, args.out)
+    torch.save(net.state_dict(), args.out.with_suffix(".pt"))
     print(f"done: {step} steps, exported {args.out}")
 
 

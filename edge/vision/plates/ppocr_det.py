@@ -58,13 +58,13 @@ class PpOcrDetector(Detector):
 
     def detect(self, image_bgr: np.ndarray) -> list[Detection]:
         ih, iw = image_bgr.shape[:2]
-        groups = _stack_lines(self.text_lines(image_bgr))
-        dets = [
-            Detection(
-                (max(0.0, b[0]), max(0.0, b[1]), min(float(iw), b[2]), min(float(ih), b[3])), s, "plate"
-            )
-            for b, s in groups
-        ]
+        lo, hi = self.config.aspect_range
+        dets = []
+        for b, s in _stack_lines(self.text_lines(image_bgr)):
+            box = (max(0.0, b[0]), max(0.0, b[1]), min(float(iw), b[2]), min(float(ih), b[3]))
+            w, h = box[2] - box[0], box[3] - box[1]
+            if h >= self.config.min_height and lo <= w / max(h, 1e-6) <= hi:
+                dets.append(Detection(box, s, "plate"))
         return sorted(dets, key=lambda d: -d.score)
 
 

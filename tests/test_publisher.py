@@ -160,3 +160,22 @@ def test_backoff_is_exponential_with_full_jitter():
     assert max(fourth) - min(fourth) > 4.0
     b.reset()
     assert b.ceiling() == 1.0
+
+
+def test_fast_publish_properties_encode_exactly_like_paho():
+    """The publisher packs event properties itself (paho's generic encoder is slow);
+    the bytes must be the ones paho would send."""
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    from edge.publisher.client import _PublishProperties
+
+    user = (("event_id", "0190f2a4-7c1e-7cc0-8000-000000000001"), ("seq", "42"))
+    ref = Properties(PacketTypes.PUBLISH)
+    ref.MessageExpiryInterval = 604800
+    ref.ContentType = "application/json"
+    ref.UserProperty = list(user)
+    assert _PublishProperties("application/json", 604800, user).pack() == ref.pack()
+    only_ct = Properties(PacketTypes.PUBLISH)
+    only_ct.ContentType = "image/jpeg"
+    assert _PublishProperties("image/jpeg", None, ()).pack() == only_ct.pack()

@@ -11,9 +11,13 @@ decisions are made by the publisher loop, never inside paho."""
 
 from __future__ import annotations
 
+import functools
+import select
+import socket
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
@@ -46,8 +50,7 @@ class Lost:
     reason: str
 
 
-@dataclass(frozen=True)
-class Acked:
+class Acked(NamedTuple):  # a tuple: one is made per PUBACK, on the hot path
     mid: int
     code: int  # v5 PUBACK reason code; 0 or 0x10 (no matching subscribers) are success
     reason: str
@@ -60,11 +63,19 @@ class Acked:
 LinkEvent = Connected | Refused | Lost | Acked
 
 
-_PROPERTY_IDS = Properties(PacketTypes.PUBLISH).names
+_IDS = Properties(PacketTypes.PUBLISH).names
+_EXPIRY_ID = VariableByteIntegers.encode(_IDS["Message Expiry Interval"])
+_CONTENT_TYPE_ID = VariableByteIntegers.encode(_IDS["Content Type"])
+_USER_PROPERTY_ID = VariableByteIntegers.encode(_IDS["User Property"])
+
+
+@functools.lru_cache(maxsize=32)
+def _content_type(value: str) -> bytes:
+    return _CONTENT_TYPE_ID + writeUTF(value)
 
 
 class _PublishProperties(Properties):
-    """PUBLISH properties encoded once, with paho's own encoders.
+    """PUBLISH properties encoded directly, with paho's own encoders.
 
     paho's generic `Properties` resolves every property name by scanning its name table
     with string replaces, which costs more CPU than the rest of a publish; an event
@@ -72,27 +83,24 @@ class _PublishProperties(Properties):
     bytes are identical to what `Properties.pack()` produces."""
 
     def __init__(self, content_type: str | None, expiry_s: int | None, user: Sequence[tuple[str, str]]):
-        buf = b""
-        if expiry_s is not None:
-            buf += VariableByteIntegers.encode(_PROPERTY_IDS["Message Expiry Interval"]) + writeInt32(
-                expiry_s
-            )
-        if content_type is not None:
-            buf += VariableByteIntegers.encode(_PROPERTY_IDS["Content Type"]) + writeUTF(content_type)
-        user_id = VariableByteIntegers.encode(_PROPERTY_IDS["User Property"])
-        for key, value in user:
-            buf += user_id + writeUTF(key) + writeUTF(value)
         object.__setattr__(self, "packetType", PacketTypes.PUBLISH)
-        object.__setattr__(self, "_packed", VariableByteIntegers.encode(len(buf)) + buf)
-        object.__setattr__(
-            self, "_summary", f"[content_type={content_type}, expiry={expiry_s}, user={list(user)}]"
-        )
+        object.__setattr__(self, "_fields", (content_type, expiry_s, user))
 
     def pack(self) -> bytes:
-        return self._packed
+        content_type, expiry_s, user = self._fields
+        parts = [] if expiry_s is None else [_EXPIRY_ID, writeInt32(expiry_s)]
+        if content_type is not None:
+            parts.append(_content_type(content_type))
+        for key, value in user:
+            parts += (_USER_PROPERTY_ID, writeUTF(key), writeUTF(value))
+        body = b"".join(parts)
+        return VariableByteIntegers.encode(len(body)) + body
 
     def __str__(self) -> str:
-        return self._summary
+        content_type, expiry_s, user = self._fields
+        return (
+            f"[ContentType : {content_type}, MessageExpiryInterval : {expiry_s}, UserProperty : {list(user)}]"
+        )
 
 
 def _packet_size(topic: str, payload: bytes, qos: int, props: Properties | None) -> int:
@@ -188,13 +196,18 @@ class BrokerLink:
             self.abort()
             raise ConnectError(mqtt.error_string(rc))
 
-    def poll(self, timeout: float) -> list[LinkEvent]:
-        """Run paho's network loop once (read, write, keepalive) and return what happened."""
+    def poll(self, timeout: float, wake: socket.socket | None = None) -> list[LinkEvent]:
+        """Wait up to `timeout` for the socket (or for `wake` to become readable), let
+        paho read, write and check keepalive, and return what happened.
+
+        paho's external-loop calls are used rather than `loop()`, which would create a
+        socket pair and write a byte into it on every publish to wake a thread we do
+        not have."""
         client = self._client
         if client is not None and not self._inbox.lost:
             try:
-                rc = client.loop(timeout)
-            except (OSError, ssl.SSLError) as exc:
+                rc = self._turn(client, timeout, wake)
+            except (OSError, ssl.SSLError, ValueError) as exc:
                 rc = MQTTErrorCode.MQTT_ERR_CONN_LOST
                 self._mark_lost(f"{type(exc).__name__}: {exc}")
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
@@ -204,6 +217,25 @@ class BrokerLink:
             if isinstance(event, Connected):
                 self._max_packet = event.maximum_packet_size
         return events
+
+    @staticmethod
+    def _turn(client: mqtt.Client, timeout: float, wake: socket.socket | None) -> MQTTErrorCode:
+        sock = client.socket()
+        if sock is None:
+            return MQTTErrorCode.MQTT_ERR_NO_CONN
+        # TLS may hold decrypted bytes that select() cannot see.
+        buffered = sock.pending() if isinstance(sock, ssl.SSLSocket) else 0
+        rlist = [sock] if wake is None else [sock, wake]
+        wlist = [sock] if client.want_write() else []
+        readable, writable, _ = select.select(rlist, wlist, [], 0.0 if buffered else timeout)
+        rc = MQTTErrorCode.MQTT_ERR_SUCCESS
+        if buffered or sock in readable:
+            rc = client.loop_read()
+        if rc == MQTTErrorCode.MQTT_ERR_SUCCESS and sock in writable:
+            rc = client.loop_write()
+        if rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
+            rc = client.loop_misc()
+        return rc
 
     def publish(
         self,

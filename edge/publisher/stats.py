@@ -5,6 +5,7 @@ Counters are per process lifetime; the outbox keeps the durable lifetime totals.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import deque
@@ -99,3 +100,18 @@ class PublisherStats:
                 "last_error": self.last_error,
                 "last_error_at": self.last_error_at,
             }
+
+
+def stats_payload(
+    device_id: str, connection: dict[str, Any], outbox: dict[str, Any], extra: dict[str, Any] | None
+) -> bytes:
+    """The retained JSON on PREFIX/DEVICE/stats (see docs/mqtt.md)."""
+    payload: dict[str, Any] = {
+        "device_id": device_id,
+        "ts": round(time.time(), 3),
+        "connection": connection,
+        "outbox": outbox,
+    }
+    if extra is not None:
+        payload["extra"] = extra
+    return json.dumps(payload, separators=(",", ":")).encode()

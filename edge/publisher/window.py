@@ -2,13 +2,13 @@
 
 Publishing is pipelined, not stop-and-wait: up to `size` QoS 1 publishes await their
 PUBACK at once, which is what makes the drain rate close to raw paho throughput.
-Acknowledged rows are deleted from the outbox in batches (one SQLite commit per batch,
-not per message); until their batch is committed they stay excluded from the next
-read, so an acknowledged message is never sent twice on the same connection."""
+Acknowledged rows collect here during one turn of the loop and are then handed to the
+acker (edge.publisher.acker), which deletes them in batches; until then they stay
+excluded from the next read, so an acknowledged message is never sent twice on the
+same connection."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -21,7 +21,6 @@ class InFlight(Generic[M]):
     by_mid: dict[int, M | None] = field(default_factory=dict)  # None: status/stats publish
     row_ids: dict[int, int] = field(default_factory=dict)  # mid -> row id of outbox messages
     acked: list[int] = field(default_factory=list)  # row ids acknowledged, not yet deleted
-    first_acked_at: float = 0.0
 
     @property
     def messages(self) -> int:
@@ -44,17 +43,10 @@ class InFlight(Generic[M]):
         return True, self.by_mid.pop(mid)
 
     def mark_acked(self, row_id: int) -> None:
-        if not self.acked:
-            self.first_acked_at = time.monotonic()
         self.acked.append(row_id)
 
     def excluded(self) -> list[int]:
         return [*self.row_ids.values(), *self.acked]
-
-    def ack_batch_due(self, max_age_s: float) -> bool:
-        return bool(self.acked) and (
-            len(self.acked) >= max(1, self.size // 2) or time.monotonic() - self.first_acked_at >= max_age_s
-        )
 
     def take_acked(self) -> list[int]:
         batch, self.acked = self.acked, []

@@ -1,0 +1,315 @@
+"""The publisher's loop: one connection life cycle after another, one turn at a time.
+
+Owned and driven by the publisher thread (`Publisher`); paho's own reconnect and
+background thread are not used, so reconnect policy, timeouts and what is in flight
+are decided here: connect with a CONNACK deadline, keep up to `inflight_window` QoS 1
+publishes in flight, delete rows on a successful PUBACK (in batches), keep and surface
+rows the broker refuses, detect a stalled broker, back off with full jitter between
+attempts, and when stopping flush what is in flight and say "offline".
+
+When a connection drops, whatever was in flight is read again from the outbox and
+re-published after the reconnect with the same event_id and seq (at least once)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import sqlite3
+import ssl
+import threading
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Any, Protocol
+
+from edge.publisher.acker import Acker
+from edge.publisher.backoff import Backoff
+from edge.publisher.client import Acked, BrokerLink, Connected, Lost, Refused
+from edge.publisher.errors import ConnectError, PublishRefused
+from edge.publisher.rejects import Rejections
+from edge.publisher.stats import PublisherStats, stats_payload
+from edge.publisher.topics import DeviceTopics
+from edge.publisher.wakeup import Wakeup
+from edge.publisher.window import InFlight
+from firmware_config.mqtt import MqttConfig
+
+log = logging.getLogger(__name__)
+
+CONTROL_SLOTS = 4  # paho queue room beyond the window for status and stats publishes
+IDLE_POLL_S = 0.05  # longest select() wait: timers (CONNACK, stats, polling) are checked this often
+STORAGE_RETRY_S = 1.0
+
+
+class OutboxPort(Protocol):
+    """What the publisher needs of the outbox (edge.outbox.Outbox provides it)."""
+
+    def pending(self, limit: int, exclude: Collection[int] = ()) -> list[Any]: ...
+    def ack(self, row_ids: Iterable[int]) -> None: ...
+    def reject(self, row_id: int, reason: str, retry_at: float) -> None: ...
+    def stats(self) -> Any: ...
+    def note_error(self, message: str) -> None: ...
+
+
+class PublishLoop:
+    def __init__(
+        self,
+        config: MqttConfig,
+        device_id: str,
+        outbox: OutboxPort,
+        *,
+        tls: ssl.SSLContext | None,
+        stats: PublisherStats,
+        wake: Wakeup,
+        stopping: threading.Event,
+        stats_source: Callable[[], Mapping[str, Any]] | None = None,
+        on_acked: Callable[[list[int]], None] | None = None,
+    ) -> None:
+        self._config = config
+        self._device_id = device_id
+        self._outbox = outbox
+        self._tls = tls
+        self.stats = stats
+        self._wake = wake
+        self._stopping = stopping
+        self._stats_source = stats_source
+        self.acker = Acker(outbox, stats, on_acked)
+        self.topics = DeviceTopics(config.topic_prefix, device_id)
+        self._backoff = Backoff(config.reconnect_min_s, config.reconnect_max_s)
+        self.window: InFlight[Any] = InFlight(config.inflight_window)
+        self.flush_deadline = 0.0
+        self._link: BrokerLink | None = None
+        self._connected = False
+        self._connack_deadline = 0.0
+        self._next_attempt = 0.0
+        self._next_poll = 0.0
+        self._next_stats = 0.0
+        self._backlog = True
+        self._last_progress = 0.0
+        self._offline_mid: int | None = None
+        self._acked_in_turn = 0
+        self._rejections = Rejections(outbox, stats, config.rejected_retry_s)
+
+    def finish(self) -> None:
+        """Thread exit: drop any connection and delete what was acknowledged."""
+        if self._link is not None:
+            self._link.abort()
+            self._link = None
+        self._flush_acks()
+        self.acker.close()
+        self.stats.set_state("stopped")
+
+    def step(self) -> bool:
+        """One turn of the loop; False when the thread should end."""
+        now = time.monotonic()
+        if self._link is None:
+            if self._stopping.is_set():
+                return False
+            if now < self._next_attempt:
+                self._stopping.wait(min(self._next_attempt - now, 1.0))
+            else:
+                self._open()
+            return True
+        # Work waiting (a refill is due): don't sleep. Otherwise wait for the socket,
+        # which returns as soon as PUBACKs arrive.
+        busy = self._connected and self._backlog and self.window.free() >= self._refill_at()
+        wake = self._wake.fd if self._connected else None
+        for event in self._link.poll(0.0 if busy else IDLE_POLL_S, wake):
+            self._handle(event)
+        if self._acked_in_turn:
+            self.stats.count(acked=self._acked_in_turn, inflight=self.window.messages)
+            self._acked_in_turn = 0
+        if self._link is None:
+            return True
+        now = time.monotonic()
+        if not self._connected:
+            if self._stopping.is_set():
+                self._drop(None)
+                return False
+            if now > self._connack_deadline:
+                self._drop(f"no CONNACK within {self._config.connect_timeout_s:g}s", connecting=True)
+            return True
+        try:
+            self._flush_acks()
+            if self._stalled(now):
+                self._drop(f"no PUBACK for {1.5 * self._config.keepalive_s:g}s: broker stalled")
+                return True
+            if self._stopping.is_set():
+                return self._flush_and_close(now)
+            self._fill(now)
+            if now >= self._next_stats:
+                self._next_stats = now + self._config.stats_interval_s
+                self._publish_stats()
+        except sqlite3.Error as exc:
+            self.stats.error(f"outbox: {exc}")
+            log.error("outbox access failed; retrying", extra={"error": str(exc)})
+            self._stopping.wait(STORAGE_RETRY_S)
+        return True
+
+    def _open(self) -> None:
+        self.stats.set_state("connecting")
+        self._link = BrokerLink(
+            self._config,
+            self._device_id,
+            will_topic=self.topics.status,
+            tls_context=self._tls,
+            max_messages=self._config.inflight_window + CONTROL_SLOTS,
+        )
+        try:
+            self._link.open()
+        except ConnectError as exc:
+            self._link = None
+            self._schedule_retry(f"connect failed: {exc}", connecting=True)
+            return
+        self._connack_deadline = time.monotonic() + self._config.connect_timeout_s
+
+    def _handle(self, event: object) -> None:
+        if isinstance(event, Acked):
+            self._on_ack(event)
+        elif isinstance(event, Connected):
+            self._on_connected(event)
+        elif isinstance(event, Refused):
+            reason = f"broker refused the connection: {event.reason} (0x{event.code:02x})"
+            self._outbox.note_error(reason)  # surfaced in stats and `edge outbox status`
+            self._drop(reason, connecting=True)
+        elif isinstance(event, Lost):
+            self._drop(f"connection lost: {event.reason}", connecting=not self._connected)
+
+    def _on_connected(self, event: Connected) -> None:
+        assert self._link is not None
+        self._connected = True
+        self._backoff.reset()
+        limit = self._config.inflight_window
+        if event.receive_maximum:  # the broker's cap includes our one status publish
+            limit = min(limit, event.receive_maximum - 1)
+        self.window.size = max(1, limit)
+        self.stats.set_state("connected")
+        log.info(
+            "connected to broker",
+            extra={"broker": f"{self._config.host}:{self._config.port}", "window": self.window.size},
+        )
+        self._last_progress = time.monotonic()
+        self._backlog = True
+        self._next_stats = 0.0
+        mid = self._link.publish(self.topics.status, b"online", retain=True)
+        if mid is not None:
+            self.window.add(mid, None, None)
+
+    def _on_ack(self, event: Acked) -> None:
+        known, message = self.window.resolve(event.mid)
+        if not known:
+            return
+        self._last_progress = time.monotonic()
+        if message is None:  # status or stats publish
+            return
+        if event.ok:
+            self.window.mark_acked(message.row_id)
+            self._acked_in_turn += 1
+        else:
+            self._rejections.reject(message, f"{event.reason} (0x{event.code:02x})", self.window.messages)
+
+    def _fill(self, now: float) -> None:
+        window = self.window
+        free = window.free()
+        if free <= 0:
+            return
+        woken = self._wake.pending()
+        if not (woken or self._backlog or now >= self._next_poll):
+            return
+        if self._backlog and not woken and window.messages and free < self._refill_at():
+            return  # let acks accumulate: one read for many rows
+        self._wake.clear()
+        self._next_poll = now + self._config.poll_interval_s
+        rows = self._outbox.pending(free, exclude=[*window.excluded(), *self.acker.in_progress()])
+        self._backlog = len(rows) == free
+        assert self._link is not None
+        published = 0
+        wall = time.time()
+        for message in rows:
+            expiry = message.expires_at
+            try:
+                mid = self._link.publish(
+                    self.topics.message(message.topic_suffix),
+                    message.payload,
+                    content_type=message.content_type,
+                    expiry_s=None if expiry is None else max(1, math.ceil(expiry - wall)),
+                    user_properties=(("event_id", message.event_id), ("seq", str(message.seq))),
+                )
+            except PublishRefused as exc:  # would never be accepted as it is: kept and surfaced
+                self._rejections.reject(message, str(exc), window.messages)
+                continue
+            if mid is None:
+                self._backlog = True
+                break
+            if not window.messages:
+                self._last_progress = time.monotonic()
+            window.add(mid, message.row_id, message)
+            published += 1
+        self.stats.count(published=published, inflight=window.messages)
+
+    def _refill_at(self) -> int:
+        return max(1, self.window.size // 4)
+
+    def _stalled(self, now: float) -> bool:
+        return bool(self.window.by_mid) and now - self._last_progress > 1.5 * self._config.keepalive_s
+
+    def _publish_stats(self) -> None:
+        assert self._link is not None
+        connection = {**self.stats.snapshot(), "inflight_window": self.window.size}
+        extra = dict(self._stats_source()) if self._stats_source is not None else None
+        payload = stats_payload(self._device_id, connection, self._outbox.stats().as_dict(), extra)
+        try:
+            self._link.publish(self.topics.stats, payload, qos=0, retain=True)
+        except PublishRefused as exc:  # stats are best effort; events must keep flowing
+            self.stats.error(f"stats not published: {exc}")
+
+    def _flush_and_close(self, now: float) -> bool:
+        """Stopping: wait for in-flight PUBACKs (bounded), then "offline", then DISCONNECT."""
+        assert self._link is not None
+        if self._offline_mid is None:
+            if self.window.messages and now < self.flush_deadline:
+                return True
+            mid = self._link.publish(self.topics.status, b"offline", retain=True)
+            if mid is None:  # no room in the queue: the Last Will says it instead
+                return self._close_cleanly()
+            self._offline_mid = mid
+            self.window.add(mid, None, None)
+            self.flush_deadline = max(self.flush_deadline, now) + 1.0
+            return True
+        if self._offline_mid in self.window.by_mid and now < self.flush_deadline:
+            return True
+        return self._close_cleanly()
+
+    def _close_cleanly(self) -> bool:
+        assert self._link is not None
+        self._flush_acks()
+        self._link.close()
+        self._link = None
+        self._connected = False
+        log.info("disconnected from broker", extra={"unacked": self.window.connection_lost()})
+        return False
+
+    def _flush_acks(self) -> None:
+        self.acker.submit(self.window.take_acked())
+
+    def _drop(self, reason: str | None, *, connecting: bool = False) -> None:
+        """Abandon the connection; what was in flight is re-read from the outbox later."""
+        if self._link is not None:
+            self._link.abort()
+            self._link = None
+        was_connected, self._connected = self._connected, False
+        dropped = self.window.connection_lost()
+        self._offline_mid = None
+        if reason is None:
+            return
+        if was_connected:
+            log.warning("broker connection lost", extra={"reason": reason, "requeued": dropped})
+        self._schedule_retry(reason, connecting=connecting)
+
+    def _schedule_retry(self, reason: str, *, connecting: bool) -> None:
+        delay = self._backoff.next_delay()
+        self._next_attempt = time.monotonic() + delay
+        self.stats.failure(connect=connecting, message=reason)
+        self.stats.set_state("disconnected")
+        if connecting:
+            log.info(
+                "broker connection attempt failed", extra={"reason": reason, "retry_in_s": round(delay, 2)}
+            )

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import ByteSize, Field
 
 from firmware_config.base import Section
+from firmware_config.secrets import SecretRef
 
 
 class StorageConfig(Section):
@@ -28,6 +29,14 @@ class StorageConfig(Section):
         description=(
             "Ballast file kept beside the outbox and released when the disk is full, so evicting "
             "(which itself writes) still works; also the WAL size between checkpoints. 0 disables it."
+        ),
+    )
+    encryption_key: SecretRef | None = Field(
+        default=None,
+        description=(
+            "Key that encrypts event payloads and attachments inside the outbox (AES-256-GCM): a systemd "
+            "credential or file holding 32 random bytes or 64 hex digits. Set it on kiosks: check-ins "
+            "carry ID data and face images. Omitted: stored in plaintext."
         ),
     )
     synchronous: Literal["full", "normal"] = Field(

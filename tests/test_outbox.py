@@ -483,3 +483,68 @@ def test_producer_processes_append_while_this_process_drains(tmp_path: Path) -> 
     assert len(promised) == 800
     assert sorted(drained) == sorted(promised)  # each exactly once, nothing lost
     assert st.depth == 0 and st.acked_total == st.appended_total
+
+
+def key_file(tmp_path: Path, name: str, key: bytes) -> StorageConfig:
+    path = tmp_path / name
+    path.write_bytes(key.hex().encode() + b"\n")
+    path.chmod(0o600)
+    return StorageConfig(path=tmp_path / "outbox.db", disk_reserve=0, encryption_key={"file": path})
+
+
+def raw_bytes(db: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*") if p.is_file())
+
+
+def test_payloads_are_encrypted_at_rest_and_published_in_clear(tmp_path: Path) -> None:
+    cfg = key_file(tmp_path, "k", bytes(range(32)))
+    face = b"\xff\xd8JPEG-face-crop-of-the-guest" * 20
+    d = EventDraft(
+        "checkin",
+        {"name": "Nguyễn Văn A", "id_number": "079203001234"},
+        Priority.CRITICAL,
+        attachments=(Attachment("image/jpeg", face),),
+    )
+    with Outbox(cfg, "cam-01") as ob:
+        stored = ob.append(d)
+        disk = raw_bytes(tmp_path / "outbox.db")
+        assert b"079203001234" not in disk and "Nguyễn".encode() not in disk and face[:40] not in disk
+        event, attachment = ob.pending(10)
+    assert event.payload == stored.to_json() and attachment.payload == face
+    with Outbox(cfg, "cam-01") as ob:  # same key after a restart
+        assert [m.payload for m in ob.pending(10)] == [stored.to_json(), face]
+
+
+def test_a_wrong_key_holds_messages_back_and_says_why(tmp_path: Path) -> None:
+    clock = FakeClock()
+    right, wrong = key_file(tmp_path, "right", b"R" * 32), key_file(tmp_path, "wrong", b"W" * 32)
+    with Outbox(right, "cam-01", clock=clock, boot_clock=clock.boot) as ob:
+        ob.append(draft(Priority.CRITICAL, type_="checkin"))
+    with Outbox(wrong, "cam-01", clock=clock, boot_clock=clock.boot) as ob:
+        assert ob.pending(10) == []
+        st = ob.stats()
+        assert st.depth == 1 and st.rejected == 1
+        assert st.last_error is not None and "wrong storage key" in st.last_error
+    clock.now += 601  # the technician installed the right key; nothing was lost meanwhile
+    with Outbox(right, "cam-01", clock=clock, boot_clock=clock.boot) as ob:
+        assert [m.kind for m in ob.pending(10)] == ["event"]
+
+
+def test_plaintext_rows_stay_readable_after_a_key_is_introduced(tmp_path: Path) -> None:
+    with make(tmp_path) as ob:
+        old = ob.append(draft(n=1))
+    with Outbox(key_file(tmp_path, "k", b"K" * 32), "cam-01") as ob:
+        new = ob.append(draft(n=2))
+        assert [m.payload for m in ob.pending(10)] == [old.to_json(), new.to_json()]
+
+
+def test_a_malformed_key_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(OutboxError, match="32 bytes or 64 hex digits"):
+        Outbox(key_file(tmp_path, "k", b"short"), "cam-01")
+
+
+def test_the_database_files_are_private_to_the_daemon_user(tmp_path: Path) -> None:
+    with make(tmp_path) as ob:
+        ob.append(draft())
+        modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.glob("outbox.db*")}
+    assert modes and set(modes.values()) == {0o600}, modes

@@ -15,8 +15,9 @@ from edge.events import Attachment, EventDraft, StoredEvent
 from edge.outbox.errors import InvalidEventError
 
 # Estimated per-row cost on disk beyond the payload (row header, id/seq/time columns,
-# index entries). Used for the quota, which budgets what the outbox holds.
-ROW_OVERHEAD = 160
+# index entries, and the nonce and tag when encrypted at rest). Used for the quota,
+# which budgets what the outbox holds.
+ROW_OVERHEAD = 192
 
 _SENTINEL = -918273645546372819
 _MARKER = b'"seq":' + str(_SENTINEL).encode() + b","

@@ -14,13 +14,14 @@ from typing import Literal
 from edge.events import Priority, StoredEvent
 from edge.outbox.encoding import EncodedDraft, attachment_row_size, event_row_size
 from edge.outbox.schema import seq_counter
+from edge.outbox.sealing import Sealer, UnsealError, identity
 from edge.outbox.transactions import add_counters
 
 _INSERT = (
     "INSERT INTO messages (id, kind, event_id, seq, type, priority, topic_suffix, content_type, "
-    "payload, size, created_at, expires_at) VALUES "
+    "payload, size, created_at, expires_at, sealed) VALUES "
 )
-_COLUMNS = 12
+_COLUMNS = 13
 _ROW_MARKS = "(" + ",".join("?" * _COLUMNS) + ")"
 _ROWS_PER_INSERT = 400  # 4,800 bound values, well under SQLite's 32,766 limit
 _CHUNK = 500
@@ -67,12 +68,18 @@ def insert_events(
     drafts: Sequence[EncodedDraft],
     now: float,
     ttl_for: Callable[[str], float],
+    sealer: Sealer,
 ) -> list[StoredEvent]:
     """Assign seq and row ids and insert; seq and ids come from the database itself, so
     they continue across restarts and across processes sharing the file. Rows go in as
     multi-row INSERTs: every statement step releases and re-takes the GIL, which under
     many producer threads costs far more than the SQL itself."""
     seq, rid = state.last_seq, state.last_row_id
+    sealed = int(sealer.active)
+
+    def stored_form(payload: bytes, event_id: str, topic: str) -> bytes:
+        return sealer.seal(payload, identity(event_id, topic)) if sealed else payload
+
     values: list[object] = []
     stored: list[StoredEvent] = []
     total = 0
@@ -85,15 +92,17 @@ def insert_events(
         size = event_row_size(len(payload), d)
         total += size
         prio = int(d.priority)
-        values += (rid, "event", d.event_id, seq, d.type, prio, f"events/{d.type}", "application/json")
-        values += (payload, size, now, expires)
+        topic = f"events/{d.type}"
+        values += (rid, "event", d.event_id, seq, d.type, prio, topic, "application/json")
+        values += (stored_form(payload, d.event_id, topic), size, now, expires, sealed)
         stored.append(StoredEvent(row_id=rid, device_id=device_id, seq=seq, draft=d))
         for att in d.attachments:
             rid += 1
             size = attachment_row_size(att)
             total += size
-            values += (rid, "attachment", d.event_id, seq, d.type, prio, f"attachments/{att.id}")
-            values += (att.content_type, att.data, size, now, expires)
+            topic = f"attachments/{att.id}"
+            values += (rid, "attachment", d.event_id, seq, d.type, prio, topic, att.content_type)
+            values += (stored_form(att.data, d.event_id, topic), size, now, expires, sealed)
     step = _COLUMNS * _ROWS_PER_INSERT
     for i in range(0, len(values), step):
         chunk = values[i : i + step]
@@ -112,10 +121,12 @@ def insert_events(
 
 
 def select_pending(
-    conn: sqlite3.Connection, now: float, limit: int, exclude: frozenset[int]
-) -> list[OutboxMessage]:
+    conn: sqlite3.Connection, now: float, limit: int, exclude: frozenset[int], sealer: Sealer
+) -> tuple[list[OutboxMessage], list[tuple[int, str]]]:
     """Oldest first, skipping in-flight, expired and backing-off rows. Ids are chosen
-    first so payloads of in-flight rows are not read again on every call."""
+    first so payloads of in-flight rows are not read again on every call. Returns the
+    messages and the (row id, reason) of rows that could not be decrypted, which the
+    caller holds back and surfaces instead of handing garbage to the publisher."""
     ids = [
         r[0]
         for r in conn.execute(
@@ -126,16 +137,24 @@ def select_pending(
         if r[0] not in exclude
     ][:limit]
     out: list[OutboxMessage] = []
+    broken: list[tuple[int, str]] = []
     for i in range(0, len(ids), _CHUNK):
         chunk = ids[i : i + _CHUNK]
         marks = ",".join("?" * len(chunk))
         for r in conn.execute(
-            "SELECT id, kind, topic_suffix, payload, content_type, event_id, seq, priority, expires_at "
+            "SELECT id, kind, topic_suffix, payload, content_type, event_id, seq, priority, expires_at, sealed "
             f"FROM messages WHERE id IN ({marks}) ORDER BY id",
             chunk,
         ):
-            out.append(OutboxMessage(r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], Priority(r[7]), r[8]))
-    return out
+            payload = bytes(r[3])
+            if r[9]:
+                try:
+                    payload = sealer.unseal(payload, identity(r[5], r[2]))
+                except UnsealError as exc:
+                    broken.append((r[0], str(exc)))
+                    continue
+            out.append(OutboxMessage(r[0], r[1], r[2], payload, r[4], r[5], r[6], Priority(r[7]), r[8]))
+    return out, broken
 
 
 def delete_acked(conn: sqlite3.Connection, ids: Sequence[int]) -> int:

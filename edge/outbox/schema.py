@@ -82,7 +82,13 @@ def seq_counter(device_id: str) -> str:
     return f"seq:{device_id}"
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    """Rows say whether their payload is encrypted at rest (see sealing.py), so a key can
+    be introduced while plaintext rows are still waiting."""
+    db["messages"].add_column("sealed", int, not_null_default=0)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -14,6 +14,8 @@ at-least-once delivery allows, and it keeps the fsync budget for appends."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import threading
 import time
@@ -31,8 +33,10 @@ from edge.outbox.eviction import make_room, purge_expired
 from edge.outbox.group_commit import GroupCommitter
 from edge.outbox.reserve import DiskReserve
 from edge.outbox.rows import OutboxMessage, delete_acked, insert_events, read_write_state, select_pending
+from edge.outbox.sealing import Sealer, parse_key
 from edge.outbox.stats import OutboxStats, file_bytes, read_stats
 from edge.outbox.transactions import add_counters, fast_delete, is_disk_full, set_meta, write_transaction
+from firmware_config.secrets import SecretError, read_secret
 from firmware_config.storage import StorageConfig
 
 V = TypeVar("V")
@@ -42,6 +46,9 @@ DISK_FULL_ROUNDS = 6
 # First disk-full eviction frees at least this much; each further round doubles it.
 DISK_FULL_MIN_EVICT = 64 * 1024
 MAX_REASON_CHARS = 300
+# A row that cannot be decrypted (wrong key installed) is held back this long before
+# it is tried again, so a technician can fix the key without anything being lost.
+UNREADABLE_RETRY_S = 600.0
 
 
 class Outbox:
@@ -70,7 +77,8 @@ class Outbox:
         self._closed = False
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._sealer = Sealer(_storage_key(config))
+        _create_private(self._path)
         conns: list[sqlite3.Connection] = []
         try:
             with storage_errors(f"cannot open outbox {self._path}"):
@@ -118,7 +126,12 @@ class Outbox:
         if expired:
             self._maintain(lambda c: purge_expired(c, self._guard.now(c)))
         with self._read_lock, storage_errors(str(self._path)):
-            return select_pending(self._read_conn, now, max(0, limit), frozenset(exclude))
+            messages, broken = select_pending(
+                self._read_conn, now, max(0, limit), frozenset(exclude), self._sealer
+            )
+        for row_id, reason in broken:
+            self.reject(row_id, reason, now + UNREADABLE_RETRY_S)
+        return messages
 
     def ack(self, row_ids: Iterable[int]) -> None:
         """The broker accepted these messages: delete them (unknown ids are ignored)."""
@@ -215,7 +228,7 @@ class Outbox:
                     state = read_write_state(conn, self._device_id)
                     room = self._disk.room(need)
                     make_room(conn, state.used_bytes, need, self._quota, newcomer, now, room)
-                    return insert_events(conn, self._device_id, state, flat, now, self._ttl)
+                    return insert_events(conn, self._device_id, state, flat, now, self._ttl, self._sealer)
             except sqlite3.OperationalError as exc:
                 if not is_disk_full(exc):
                     raise
@@ -250,3 +263,20 @@ class Outbox:
                         f"disk holding {self._path} is full; the change was not recorded"
                     ) from exc
                 raise
+
+
+def _storage_key(config: StorageConfig) -> bytes | None:
+    if config.encryption_key is None:
+        return None
+    try:
+        return parse_key(read_secret(config.encryption_key))
+    except SecretError as exc:
+        raise OutboxError(f"cannot read the outbox encryption key: {exc}") from exc
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only, before SQLite does (it gives
+    the WAL and shared-memory files the same mode)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

@@ -48,13 +48,13 @@ class DiskSpace:
         self, conn: sqlite3.Connection, directory: Path, reserve: DiskReserve, wal_limit: int
     ) -> None:
         self._conn = conn
-        self._dir = directory
+        self.directory = directory
         self.reserve = reserve
         self._wal_limit = wal_limit
 
     def fs_free(self) -> int | None:
         try:
-            st = os.statvfs(self._dir)
+            st = os.statvfs(self.directory)
         except OSError:
             return None
         return st.f_bavail * st.f_frsize

@@ -7,6 +7,8 @@ Tables are created with sqlite-utils so the column set is declared once, as data
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -90,6 +92,14 @@ def _v3(db: sqlite_utils.Database) -> None:
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def create_private(path: Path) -> None:
+    """Create the database file readable by its owner only, before SQLite does (it gives
+    the WAL and shared-memory files the same mode)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def connect(path: Path, synchronous: Literal["full", "normal"], wal_limit: int) -> sqlite3.Connection:

@@ -16,6 +16,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from edge.outbox.errors import OutboxError
+from firmware_config.secrets import SecretError, read_secret
+from firmware_config.storage import StorageConfig
 
 _VERSION = b"\x01"
 _NONCE = 12
@@ -64,6 +66,16 @@ class Sealer:
             return self._aead.decrypt(nonce, body, identity)
         except InvalidTag as exc:
             raise UnsealError("the message cannot be decrypted: wrong storage key or damaged data") from exc
+
+
+def sealer_for(config: StorageConfig) -> Sealer:
+    """The sealer for this configuration; reads the key now (explicitly, at start-up)."""
+    if config.encryption_key is None:
+        return Sealer(None)
+    try:
+        return Sealer(parse_key(read_secret(config.encryption_key)))
+    except SecretError as exc:
+        raise OutboxError(f"cannot read the outbox encryption key: {exc}") from exc
 
 
 def identity(event_id: str, topic_suffix: str) -> bytes:

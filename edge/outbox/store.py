@@ -14,8 +14,6 @@ at-least-once delivery allows, and it keeps the fsync budget for appends."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sqlite3
 import threading
 import time
@@ -23,28 +21,24 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from edge.events import EventDraft, Priority, StoredEvent
+from edge.events import EventDraft, StoredEvent
 from edge.outbox import schema
+from edge.outbox.appending import AppendWriter
 from edge.outbox.clockguard import ClockGuard, boot_clock, current_boot_id
 from edge.outbox.diskspace import DiskSpace, wal_limit_for
 from edge.outbox.encoding import EncodedDraft, encode
 from edge.outbox.errors import OutboxClosedError, OutboxError, OutboxFullError, storage_errors
-from edge.outbox.eviction import make_room, purge_expired
+from edge.outbox.eviction import purge_expired
 from edge.outbox.group_commit import GroupCommitter
 from edge.outbox.reserve import DiskReserve
-from edge.outbox.rows import OutboxMessage, delete_acked, insert_events, read_write_state, select_pending
-from edge.outbox.sealing import Sealer, parse_key
+from edge.outbox.rows import OutboxMessage, delete_acked, select_pending
+from edge.outbox.sealing import sealer_for
 from edge.outbox.stats import OutboxStats, file_bytes, read_stats
 from edge.outbox.transactions import add_counters, fast_delete, is_disk_full, set_meta, write_transaction
-from firmware_config.secrets import SecretError, read_secret
 from firmware_config.storage import StorageConfig
 
 V = TypeVar("V")
 
-# Rounds of "evict more, checkpoint, retry" after the disk itself reported full.
-DISK_FULL_ROUNDS = 6
-# First disk-full eviction frees at least this much; each further round doubles it.
-DISK_FULL_MIN_EVICT = 64 * 1024
 MAX_REASON_CHARS = 300
 # A row that cannot be decrypted (wrong key installed) is held back this long before
 # it is tried again, so a technician can fix the key without anything being lost.
@@ -77,8 +71,8 @@ class Outbox:
         self._closed = False
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
-        self._sealer = Sealer(_storage_key(config))
-        _create_private(self._path)
+        self._sealer = sealer_for(config)
+        schema.create_private(self._path)
         conns: list[sqlite3.Connection] = []
         try:
             with storage_errors(f"cannot open outbox {self._path}"):
@@ -96,8 +90,17 @@ class Outbox:
         self._append_conn, self._maint_conn, self._read_conn = conns
         self._guard = ClockGuard(clock, boot_clock, current_boot_id())
         self._disk = DiskSpace(self._append_conn, self._path.parent, reserve, self._wal_limit)
+        writer = AppendWriter(
+            self._append_conn,
+            device_id,
+            quota=int(config.quota),
+            ttl_for=self._ttl,
+            guard=self._guard,
+            disk=self._disk,
+            sealer=self._sealer,
+        )
         self._appender: GroupCommitter[list[EncodedDraft], list[StoredEvent]] = GroupCommitter(
-            self._commit_groups, self._write_lock
+            writer.commit, self._write_lock
         )
 
     # -- producers ---------------------------------------------------------------
@@ -201,46 +204,6 @@ class Outbox:
     def _ttl(self, event_type: str) -> float:
         return float(self._config.ttl_s.get(event_type, self._config.default_ttl_s))
 
-    def _commit_groups(self, batches: list[list[EncodedDraft]]) -> list[list[StoredEvent]]:
-        """Runs under the write lock (group-commit leader): one transaction for all."""
-        flat = [enc for batch in batches for enc in batch]
-        need = sum(enc.size for enc in flat)
-        newcomer = max(enc.draft.priority for enc in flat)
-        with storage_errors(str(self._path)):
-            stored = self._insert_with_room(flat, need, newcomer)
-            if self._disk.reserve.released:
-                self._disk.restore()
-        out: list[list[StoredEvent]] = []
-        at = 0
-        for batch in batches:
-            out.append(stored[at : at + len(batch)])
-            at += len(batch)
-        return out
-
-    def _insert_with_room(self, flat: list[EncodedDraft], need: int, newcomer: Priority) -> list[StoredEvent]:
-        """One append transaction; on SQLITE_FULL, free disk space and try again."""
-        conn = self._append_conn
-        nothing_freed = 0
-        for round_no in range(DISK_FULL_ROUNDS + 1):
-            try:
-                with write_transaction(conn):
-                    now = self._guard.now(conn)
-                    state = read_write_state(conn, self._device_id)
-                    room = self._disk.room(need)
-                    make_room(conn, state.used_bytes, need, self._quota, newcomer, now, room)
-                    return insert_events(conn, self._device_id, state, flat, now, self._ttl, self._sealer)
-            except sqlite3.OperationalError as exc:
-                if not is_disk_full(exc):
-                    raise
-                if round_no == DISK_FULL_ROUNDS or nothing_freed >= 2:
-                    raise OutboxFullError(
-                        f"disk holding {self._path} is full and only messages that may not be evicted "
-                        f"for a {newcomer.name} event remain; nothing was dropped"
-                    ) from exc
-                freed = self._disk.free(DISK_FULL_MIN_EVICT << round_no, newcomer, self._guard.now)
-                nothing_freed = nothing_freed + 1 if freed == 0 else 0
-        raise AssertionError("unreachable: the last round either returns or raises")
-
     def _maintain(self, op: Callable[[sqlite3.Connection], V]) -> V:
         """Run a small write (ack, reject, purge) on the relaxed-durability connection;
         on a full disk, free the ballast, checkpoint and try once more."""
@@ -263,20 +226,3 @@ class Outbox:
                         f"disk holding {self._path} is full; the change was not recorded"
                     ) from exc
                 raise
-
-
-def _storage_key(config: StorageConfig) -> bytes | None:
-    if config.encryption_key is None:
-        return None
-    try:
-        return parse_key(read_secret(config.encryption_key))
-    except SecretError as exc:
-        raise OutboxError(f"cannot read the outbox encryption key: {exc}") from exc
-
-
-def _create_private(path: Path) -> None:
-    """Create the database file readable by its owner only, before SQLite does (it gives
-    the WAL and shared-memory files the same mode)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

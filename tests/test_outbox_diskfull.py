@@ -128,6 +128,9 @@ def test_real_enospc_from_another_program_is_survived(tmpfs: Callable[[str], Pat
         assert st.disk_full_total >= 1, "the real SQLITE_FULL path was never exercised"
         assert st.evicted_total > 0 and st.evicted_by_priority["critical"] == 0
         assert set(critical) <= stored_event_ids(disk / "outbox.db")
+        # The ballast spent in the emergency was earned back (evict, hand pages back to
+        # the filesystem) for the next one, although the other program's file stays.
+        assert (disk / "outbox.db-reserve").stat().st_size == 256 * 1000
         # Still fully usable: drain, and append again.
         ob.ack([m.row_id for m in ob.pending(10_000)])
         assert ob.append(event(rng, Priority.LOW)).seq > 300

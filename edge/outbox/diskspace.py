@@ -108,31 +108,37 @@ class DiskSpace:
             if step == 0:
                 break
             freed += step
-        self.give_back()
+        self.give_back(self.reserve.size + self._wal_limit)
         log.warning(
             "disk full: ballast released and messages evicted to make room",
             extra={"evicted_bytes": freed, "free_bytes": self.fs_free()},
         )
         return freed
 
-    def give_back(self) -> None:
-        """Return free pages to the filesystem, a few at a time (each step is written
-        through the WAL, which itself needs space)."""
-        for _ in range(10_000):
-            if self._conn.execute("PRAGMA freelist_count").fetchone()[0] == 0:
+    def give_back(self, max_bytes: int) -> None:
+        """Return up to `max_bytes` of free pages to the filesystem, a few pages per
+        step (each step goes through the WAL, which itself needs space). Bounded, as it
+        runs under the write lock while producers wait."""
+        page = self._conn.execute("PRAGMA page_size").fetchone()[0]
+        budget = max(1, max_bytes // page)
+        while budget > 0:
+            free_pages = self._conn.execute("PRAGMA freelist_count").fetchone()[0]
+            if free_pages == 0:
                 return
+            step = min(VACUUM_PAGES, budget, free_pages)
             try:
-                self._conn.executescript(f"PRAGMA incremental_vacuum({VACUUM_PAGES});")
+                self._conn.executescript(f"PRAGMA incremental_vacuum({step});")
             except sqlite3.OperationalError as exc:
                 if not is_disk_full(exc):
                     raise
                 return
             finally:
                 self.checkpoint()
+            budget -= step
 
     def restore(self) -> None:
         """After an emergency: try to get the ballast back once there is room for it."""
-        self.give_back()
+        self.give_back(self.reserve.size + self._wal_limit)
         free = self.fs_free()
         if free is not None and free >= self.reserve.size + self._wal_limit:
             self.reserve.ensure()

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from edge.outbox.errors import OutboxError
 from edge.publisher.stats import PublisherStats
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ class Acker:
     def _delete(self, batch: list[int]) -> None:
         try:
             self._outbox.ack(batch)
-        except sqlite3.Error as exc:  # the rows stay and are published again: duplicates, not loss
+        except (sqlite3.Error, OutboxError) as exc:  # the rows stay and are sent again: duplicates, not loss
             self._stats.error(f"outbox: acknowledged rows not deleted: {exc}")
             log.error("could not delete acknowledged rows", extra={"rows": len(batch), "error": str(exc)})
             return

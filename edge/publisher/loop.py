@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, Protocol
 
+from edge.outbox.errors import OutboxError
 from edge.publisher.acker import Acker
 from edge.publisher.backoff import Backoff
 from edge.publisher.client import Acked, BrokerLink, Connected, Lost, Refused
@@ -112,8 +113,11 @@ class PublishLoop:
         # which returns as soon as PUBACKs arrive.
         busy = self._connected and self._backlog and self.window.free() >= self._refill_at()
         wake = self._wake.fd if self._connected else None
-        for event in self._link.poll(0.0 if busy else IDLE_POLL_S, wake):
-            self._handle(event)
+        try:
+            for event in self._link.poll(0.0 if busy else IDLE_POLL_S, wake):
+                self._handle(event)  # a refusal writes to the outbox
+        except (sqlite3.Error, OutboxError) as exc:
+            self._storage_failed(exc)
         if self._acked_in_turn:
             self.stats.count(acked=self._acked_in_turn, inflight=self.window.messages)
             self._acked_in_turn = 0
@@ -138,11 +142,16 @@ class PublishLoop:
             if now >= self._next_stats:
                 self._next_stats = now + self._config.stats_interval_s
                 self._publish_stats()
-        except sqlite3.Error as exc:
-            self.stats.error(f"outbox: {exc}")
-            log.error("outbox access failed; retrying", extra={"error": str(exc)})
-            self._stopping.wait(STORAGE_RETRY_S)
+        except (sqlite3.Error, OutboxError) as exc:
+            self._storage_failed(exc)
         return True
+
+    def _storage_failed(self, exc: Exception) -> None:
+        """The outbox could not be read or written (disk error, locked too long): say so
+        and retry shortly; nothing is deleted that was not acknowledged."""
+        self.stats.error(f"outbox: {exc}")
+        log.error("outbox access failed; retrying", extra={"error": str(exc)})
+        self._stopping.wait(STORAGE_RETRY_S)
 
     def _open(self) -> None:
         self.stats.set_state("connecting")
@@ -168,8 +177,8 @@ class PublishLoop:
             self._on_connected(event)
         elif isinstance(event, Refused):
             reason = f"broker refused the connection: {event.reason} (0x{event.code:02x})"
-            self._outbox.note_error(reason)  # surfaced in stats and `edge outbox status`
             self._drop(reason, connecting=True)
+            self._outbox.note_error(reason)  # surfaced in stats and `edge outbox status`
         elif isinstance(event, Lost):
             self._drop(f"connection lost: {event.reason}", connecting=not self._connected)
 

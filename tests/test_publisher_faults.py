@@ -150,3 +150,20 @@ def test_last_will_offline_when_the_publishing_process_is_killed(plain_broker, s
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_connection_refused_by_connack_is_surfaced_and_retried_with_backoff(
+    broker_factory, outbox, publishers
+):
+    broker = broker_factory(extra=["allow_anonymous false"])  # CONNACK 0x87 for us
+    outbox.append_many(_drafts(2))
+    pub = _start(broker, outbox, publishers, reconnect_min_s=0.2, reconnect_max_s=0.4)
+    time.sleep(2.0)
+    snap = pub.snapshot()
+    assert snap["connects"] == 0
+    # Full jitter between 0.2 and 0.4 s: 2 s allow 5..10 attempts, never a tight loop.
+    assert 3 <= snap["connect_failures"] <= 11, snap
+    assert "refused the connection: Not authorized (0x87)" in snap["last_error"]
+    stats = outbox.stats()
+    assert stats.depth == 2
+    assert "Not authorized" in stats.last_error  # what `edge outbox status` shows a technician

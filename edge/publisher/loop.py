@@ -115,6 +115,8 @@ class PublishLoop:
         wake = self._wake.fd if self._connected else None
         try:
             for event in self._link.poll(0.0 if busy else IDLE_POLL_S, wake):
+                if self._link is None:  # dropped by an earlier event of this turn
+                    break
                 self._handle(event)  # a refusal writes to the outbox
         except (sqlite3.Error, OutboxError) as exc:
             self._storage_failed(exc)

@@ -119,6 +119,8 @@ class DiskSpace:
         """Return up to `max_bytes` of free pages to the filesystem, a few pages per
         step (each step goes through the WAL, which itself needs space). Bounded, as it
         runs under the write lock while producers wait."""
+        if self._conn.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:  # not INCREMENTAL
+            return  # a file created before auto_vacuum was set: pages stay in the freelist
         page = self._conn.execute("PRAGMA page_size").fetchone()[0]
         budget = max(1, max_bytes // page)
         while budget > 0:

@@ -30,8 +30,11 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from edge.devtools.pki import CertFiles, DevPki
+from edge.outbox import Outbox
+from edge.publisher import Publisher
 from firmware_config.mqtt import MqttConfig
-from tests.broker_pki import CertFiles, TestPki
+from firmware_config.storage import StorageConfig
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 CENTRAL = "central"  # CN of the test subscriber's certificate; may read every device topic
@@ -60,7 +63,7 @@ class Broker:
         self,
         directory: Path,
         *,
-        pki: TestPki | None = None,
+        pki: DevPki | None = None,
         acl: bool = False,
         persistence: bool = False,
         extra: Sequence[str] = (),
@@ -96,10 +99,11 @@ class Broker:
         if pki is None:
             lines.append("allow_anonymous true")
         else:
+            server = pki.issue("localhost", server=True)
             lines += [
-                f"cafile {pki.ca_file}",
-                f"certfile {pki.server.cert}",
-                f"keyfile {pki.server.key}",
+                f"cafile {pki.ca.cert}",
+                f"certfile {server.cert}",
+                f"keyfile {server.key}",
                 "require_certificate true",
                 "use_identity_as_username true",
                 "allow_anonymous false",
@@ -177,12 +181,14 @@ class Broker:
         """TLS context for a test client presenting `creds` (or no certificate at all)."""
         if self.pki is None:
             return None
-        ctx = ssl.create_default_context(cafile=str(self.pki.ca_file))
+        ctx = ssl.create_default_context(cafile=str(self.pki.ca.cert))
         if creds is not None:
             ctx.load_cert_chain(str(creds.cert), str(creds.key))
         return ctx
 
-    def mqtt_config(self, device: CertFiles | None = None, **overrides: Any) -> MqttConfig:
+    def mqtt_config(
+        self, device: CertFiles | None = None, *, passphrase_file: Path | None = None, **overrides: Any
+    ) -> MqttConfig:
         """A device's MqttConfig for this broker, with test-friendly timings."""
         data: dict[str, Any] = {
             "host": self.host,
@@ -195,9 +201,9 @@ class Broker:
         }
         if self.pki is not None:
             assert device is not None, "a TLS broker needs the device's certificate"
-            data["tls"] = {"ca_file": self.pki.ca_file, "cert_file": device.cert, "key_file": device.key}
-            if device.passphrase_file is not None:
-                data["tls"]["key_passphrase"] = {"file": device.passphrase_file}
+            data["tls"] = {"ca_file": self.pki.ca.cert, "cert_file": device.cert, "key_file": device.key}
+            if passphrase_file is not None:
+                data["tls"]["key_passphrase"] = {"file": passphrase_file}
         else:
             data["allow_insecure"] = True
         data.update(overrides)
@@ -293,8 +299,9 @@ class Subscriber:
 
 # -- pytest fixtures -------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def test_pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
-    return TestPki(tmp_path_factory.mktemp("pki"))
+def test_pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
+    """One CA per session; `issue(CN)` gives a device certificate (reused per CN)."""
+    return DevPki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture
@@ -305,7 +312,7 @@ def broker_factory(tmp_path: Path) -> Iterator[Callable[..., Broker]]:
     made: list[Broker] = []
 
     def make(
-        *, pki: TestPki | None = None, acl: bool = False, persistence: bool = False, extra: Sequence[str] = ()
+        *, pki: DevPki | None = None, acl: bool = False, persistence: bool = False, extra: Sequence[str] = ()
     ) -> Broker:
         b = Broker(tmp_path / f"broker{len(made)}", pki=pki, acl=acl, persistence=persistence, extra=extra)
         made.append(b)
@@ -322,7 +329,7 @@ def plain_broker(broker_factory: Callable[..., Broker]) -> Broker:
 
 
 @pytest.fixture
-def tls_broker(broker_factory: Callable[..., Broker], test_pki: TestPki) -> Broker:
+def tls_broker(broker_factory: Callable[..., Broker], test_pki: DevPki) -> Broker:
     """Mutual TLS with client certificates required and the per-device ACL."""
     return broker_factory(pki=test_pki, acl=True)
 
@@ -339,3 +346,27 @@ def subscriber_factory() -> Iterator[Callable[..., Subscriber]]:
     yield make
     for s in made:
         s.close()
+
+
+@pytest.fixture
+def outbox_factory(tmp_path: Path) -> Iterator[Callable[..., Outbox]]:
+    """outbox_factory(device_id, name="outbox.db") -> a real SQLite outbox, closed at teardown."""
+    made: list[Outbox] = []
+
+    def make(device_id: str, name: str = "outbox.db") -> Outbox:
+        box = Outbox(StorageConfig(path=tmp_path / name), device_id)
+        made.append(box)
+        return box
+
+    yield make
+    for box in made:
+        box.close()
+
+
+@pytest.fixture
+def publishers(outbox_factory: Callable[..., Outbox]) -> Iterator[list[Publisher]]:
+    """Publishers a test started (append them); stopped at teardown, before the outboxes close."""
+    made: list[Publisher] = []
+    yield made
+    for pub in made:
+        pub.stop(flush_timeout_s=1.0)

@@ -149,7 +149,7 @@ def _explain_missing(missing: set[str], ledger: dict[str, float], timeline: list
 def test_chaos_every_event_arrives(broker_factory, test_pki, subscriber_factory, tmp_path):
     rng = random.Random(20261122)
     broker = broker_factory(pki=test_pki, acl=True, persistence=True)
-    sub = subscriber_factory(broker, f"devices/{DEVICE}/events/#", creds=test_pki.device(CENTRAL))
+    sub = subscriber_factory(broker, f"devices/{DEVICE}/events/#", creds=test_pki.issue(CENTRAL))
     time.sleep(1.5)  # the subscription reaches the broker's persistence file
     outbox_db = tmp_path / "outbox.db"
     config = write_device_config(
@@ -157,7 +157,7 @@ def test_chaos_every_event_arrives(broker_factory, test_pki, subscriber_factory,
         broker,
         DEVICE,
         outbox_db,
-        test_pki.device(DEVICE),
+        test_pki.issue(DEVICE),
         keepalive_s=2,
         connect_timeout_s=2.0,
         reconnect_min_s=0.2,

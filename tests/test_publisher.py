@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import random
 import time
-from pathlib import Path
 
 import pytest
 
@@ -21,26 +20,21 @@ DEVICE = "hcm-q1-cam-0007"
 
 
 @pytest.fixture
-def outbox(tmp_path: Path):
-    box = Outbox(StorageConfig(path=tmp_path / "outbox.db"), DEVICE)
-    yield box
-    box.close()
+def outbox(outbox_factory) -> Outbox:
+    return outbox_factory(DEVICE)
 
 
 @pytest.fixture
-def running(plain_broker: Broker, outbox: Outbox):
-    """A started publisher on the plain broker; stopped (flushed) at teardown."""
-    made: list[Publisher] = []
+def running(plain_broker: Broker, outbox: Outbox, publishers: list[Publisher]):
+    """start(**mqtt_overrides) -> a started publisher on the plain broker."""
 
     def start(**overrides) -> Publisher:
         pub = Publisher(plain_broker.mqtt_config(**overrides), DEVICE, outbox)
         pub.start()
-        made.append(pub)
+        publishers.append(pub)
         return pub
 
-    yield start
-    for pub in made:
-        pub.stop(flush_timeout_s=2.0)
+    return start
 
 
 def _selftest(n: int, **kw) -> EventDraft:

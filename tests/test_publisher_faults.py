@@ -15,7 +15,6 @@ import pytest
 from edge.events import EventDraft
 from edge.outbox import Outbox
 from edge.publisher import Publisher
-from firmware_config.storage import StorageConfig
 from tests.broker import Broker, wait_until
 
 DEVICE = "dev-faults-01"
@@ -23,18 +22,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def outbox(tmp_path: Path):
-    box = Outbox(StorageConfig(path=tmp_path / "outbox.db"), DEVICE)
-    yield box
-    box.close()
-
-
-@pytest.fixture
-def publishers():
-    made: list[Publisher] = []
-    yield made
-    for pub in made:
-        pub.stop(flush_timeout_s=1.0)
+def outbox(outbox_factory) -> Outbox:
+    return outbox_factory(DEVICE)
 
 
 def _start(broker: Broker, outbox: Outbox, made: list[Publisher], **overrides) -> Publisher:

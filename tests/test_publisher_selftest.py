@@ -49,7 +49,7 @@ def test_selftest_publish_reports_all_acknowledged(plain_broker: Broker, subscri
 
 def test_selftest_publish_fails_when_the_broker_refuses(tls_broker: Broker, test_pki, tmp_path):
     # The certificate says hcm-q5-pawn-0002, the config claims another device: ACL refusal.
-    creds = test_pki.device("hcm-q5-pawn-0002")
+    creds = test_pki.issue("hcm-q5-pawn-0002")
     cfg = write_device_config(tmp_path / "device.yaml", tls_broker, DEVICE, tmp_path / "outbox.db", creds)
     done = _selftest(cfg, 5, timeout=3.0)
     assert done.returncode == 1

@@ -3,38 +3,25 @@
 
 from __future__ import annotations
 
-import dataclasses
 import ssl
-from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
+from edge.devtools.pki import DevPki
 from edge.events import EventDraft
 from edge.outbox import Outbox
 from edge.publisher import Publisher, TlsSetupError
-from firmware_config.storage import StorageConfig
 from tests.broker import CENTRAL, Broker, wait_until
-from tests.broker_pki import TestPki
 
 DEV_A = "hcm-q1-cam-0001"
 DEV_B = "hcm-q1-cam-0002"
 
 
 @pytest.fixture
-def outbox(tmp_path: Path):
-    box = Outbox(StorageConfig(path=tmp_path / "outbox.db"), DEV_A)
-    yield box
-    box.close()
-
-
-@pytest.fixture
-def publishers():
-    made: list[Publisher] = []
-    yield made
-    for pub in made:
-        pub.stop(flush_timeout_s=1.0)
+def outbox(outbox_factory) -> Outbox:
+    return outbox_factory(DEV_A)
 
 
 def _raw_connect(broker: Broker, ctx: ssl.SSLContext) -> tuple[list[str], BaseException | None]:
@@ -68,9 +55,9 @@ def test_connection_without_client_certificate_is_refused(tls_broker):
 
 
 def test_certificate_from_another_ca_is_refused(tls_broker, tmp_path):
-    rogue = TestPki(tmp_path / "rogue", name="rogue CA")
-    creds = rogue.device(DEV_A)  # right CN, wrong issuer
-    ctx = ssl.create_default_context(cafile=str(tls_broker.pki.ca_file))
+    rogue = DevPki(tmp_path / "rogue")  # same CA name, different key
+    creds = rogue.issue(DEV_A)  # right CN, wrong issuer
+    ctx = ssl.create_default_context(cafile=str(tls_broker.pki.ca.cert))
     ctx.load_cert_chain(str(creds.cert), str(creds.key))
     seen, error = _raw_connect(tls_broker, ctx)
     assert "connack:Success" not in seen
@@ -78,16 +65,20 @@ def test_certificate_from_another_ca_is_refused(tls_broker, tmp_path):
 
 
 def test_device_delivers_over_mutual_tls_with_encrypted_key(
-    tls_broker, test_pki, outbox, publishers, subscriber_factory
+    tls_broker, test_pki, outbox_factory, publishers, subscriber_factory, tmp_path
 ):
-    creds = test_pki.device(DEV_A, passphrase=b"correct horse battery")
-    central = subscriber_factory(tls_broker, "devices/#", creds=test_pki.device(CENTRAL))
-    stored = outbox.append(EventDraft(type="selftest", body={"run_id": "tls", "n": 0}))
-    pub = Publisher(tls_broker.mqtt_config(creds), DEV_A, outbox)
+    device = "hcm-q1-cam-0004"
+    creds = test_pki.issue(device, passphrase=b"correct horse battery")
+    secret = tmp_path / "key.passphrase"  # what LoadCredential= or a 0600 file provides
+    secret.write_bytes(b"correct horse battery\n")
+    central = subscriber_factory(tls_broker, "devices/#", creds=test_pki.issue(CENTRAL))
+    box = outbox_factory(device, "enc.db")
+    stored = box.append(EventDraft(type="selftest", body={"run_id": "tls", "n": 0}))
+    pub = Publisher(tls_broker.mqtt_config(creds, passphrase_file=secret), device, box)
     pub.start()
     publishers.append(pub)
     assert wait_until(lambda: stored.event_id in central.event_ids(), 10)
-    assert wait_until(lambda: outbox.stats().depth == 0, 5)
+    assert wait_until(lambda: box.stats().depth == 0, 5)
 
 
 def test_device_a_cannot_publish_to_device_b_topics_and_keeps_the_event(
@@ -95,9 +86,9 @@ def test_device_a_cannot_publish_to_device_b_topics_and_keeps_the_event(
 ):
     """A's certificate, claiming to be B (client id and topics of B): every publish gets
     PUBACK 0x87 Not authorized; the events stay in the outbox, counted and explained."""
-    central = subscriber_factory(tls_broker, "devices/#", creds=test_pki.device(CENTRAL))
+    central = subscriber_factory(tls_broker, "devices/#", creds=test_pki.issue(CENTRAL))
     outbox.append_many([EventDraft(type="selftest", body={"run_id": "acl", "n": i}) for i in range(3)])
-    pub = Publisher(tls_broker.mqtt_config(test_pki.device(DEV_A), rejected_retry_s=1.0), DEV_B, outbox)
+    pub = Publisher(tls_broker.mqtt_config(test_pki.issue(DEV_A), rejected_retry_s=1.0), DEV_B, outbox)
     pub.start()
     publishers.append(pub)
     assert wait_until(lambda: outbox.stats().rejected == 3, 10)
@@ -118,10 +109,10 @@ def test_broker_with_a_certificate_from_another_ca_is_not_trusted(
     tls_broker, test_pki, outbox, publishers, tmp_path
 ):
     """The CA is pinned: a device configured with a different CA never completes the handshake."""
-    rogue = TestPki(tmp_path / "rogue", name="rogue CA")
-    creds = test_pki.device(DEV_A)
+    rogue = DevPki(tmp_path / "rogue")
+    creds = test_pki.issue(DEV_A)
     cfg = tls_broker.mqtt_config(creds)
-    cfg = cfg.model_copy(update={"tls": cfg.tls.model_copy(update={"ca_file": rogue.ca_file})})
+    cfg = cfg.model_copy(update={"tls": cfg.tls.model_copy(update={"ca_file": rogue.ca.cert})})
     outbox.append(EventDraft(type="selftest", body={"run_id": "pin", "n": 0}))
     pub = Publisher(cfg, DEV_A, outbox)
     pub.start()
@@ -133,9 +124,9 @@ def test_broker_with_a_certificate_from_another_ca_is_not_trusted(
 
 
 def test_wrong_key_passphrase_stops_start_up_with_a_clear_error(tls_broker, test_pki, outbox, tmp_path):
-    creds = test_pki.device("hcm-q1-cam-0003", passphrase=b"right")
+    creds = test_pki.issue("hcm-q1-cam-0003", passphrase=b"right")
     wrong = tmp_path / "wrong.passphrase"
     wrong.write_bytes(b"wrong\n")
-    cfg = tls_broker.mqtt_config(dataclasses.replace(creds, passphrase_file=wrong))
+    cfg = tls_broker.mqtt_config(creds, passphrase_file=wrong)
     with pytest.raises(TlsSetupError, match=r"hcm-q1-cam-0003\.key"):
         Publisher(cfg, "hcm-q1-cam-0003", outbox)

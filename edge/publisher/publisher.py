@@ -82,6 +82,8 @@ class Publisher:
             self._thread.join(flush_timeout_s + 2 * self._config.connect_timeout_s + 2.0)
             if self._thread.is_alive():
                 log.error("publisher thread did not stop in time")
+                return
+        self._wake.close()  # also when start() was never called
 
     def healthy(self) -> bool:
         """The loop is alive and still turning. Being disconnected is not unhealthy

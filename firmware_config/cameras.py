@@ -103,6 +103,12 @@ class CameraConfig(Section):
         le=120,
         description="A stream silent for this long is treated as stalled and reopened.",
     )
+    decode_threads: int = Field(
+        default=1,
+        ge=0,
+        le=16,
+        description="FFmpeg decoder threads (RTSP and video files); 1 leaves the cores to inference, 0 = auto.",
+    )
     reconnect_initial_s: float = Field(
         default=0.5,
         gt=0,

@@ -11,7 +11,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from drivers.camera.sources import CorruptFrame, Pacer, SourceUnavailable, StreamEnded, check_frame
+from drivers.camera.sources import (
+    CorruptFrame,
+    Pacer,
+    SourceUnavailable,
+    StreamEnded,
+    check_frame,
+    decoder_params,
+)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
@@ -19,10 +26,12 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 class VideoFileSource:
     """A video file decoded by OpenCV/FFmpeg, paced at the file's own frame rate."""
 
-    def __init__(self, path: Path, *, speed: float = 1.0, loop: bool = False) -> None:
+    def __init__(
+        self, path: Path, *, speed: float = 1.0, loop: bool = False, decode_threads: int = 1
+    ) -> None:
         self.path = path
         self.loop = loop
-        self._cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+        self._cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, decoder_params(decode_threads))
         if not self._cap.isOpened():
             self._cap.release()
             raise SourceUnavailable(f"cannot open video {path}")

@@ -62,7 +62,9 @@ class OpenCVStream:
     """RTSP, USB/V4L2 and other live streams through OpenCV's FFmpeg/V4L2 backends,
     with open and read timeouts so a silent camera is detected instead of hanging."""
 
-    def __init__(self, url: str | int, *, open_timeout_s: float, read_timeout_s: float) -> None:
+    def __init__(
+        self, url: str | int, *, open_timeout_s: float, read_timeout_s: float, decode_threads: int = 1
+    ) -> None:
         self.url = url
         if isinstance(url, int):
             api, params = cv2.CAP_V4L2, []
@@ -73,6 +75,7 @@ class OpenCVStream:
                 int(open_timeout_s * 1000),
                 cv2.CAP_PROP_READ_TIMEOUT_MSEC,
                 int(read_timeout_s * 1000),
+                *decoder_params(decode_threads),
             ]
         self._cap = cv2.VideoCapture(url, api, params)
         if not self._cap.isOpened():
@@ -90,6 +93,13 @@ class OpenCVStream:
 
     def close(self) -> None:
         self._cap.release()
+
+
+def decoder_params(threads: int) -> list[int]:
+    """FFmpeg decoder threads for one camera. One thread by default: inference already
+    uses every core, and frame-threaded decoding only adds contention, memory and a
+    few frames of latency. 0 lets FFmpeg choose."""
+    return [cv2.CAP_PROP_N_THREADS, threads] if threads > 0 else []
 
 
 def describe_url(url: str | int) -> str:
@@ -111,6 +121,7 @@ def open_source(
     loop: bool = False,
     open_timeout_s: float = 10.0,
     read_timeout_s: float = 5.0,
+    decode_threads: int = 1,
 ) -> FrameSource:
     """Open a source of the given kind. `fps` paces image-directory replays (video
     files carry their own rate); `replay_speed` 1.0 is real time, 0 as fast as possible."""
@@ -120,7 +131,9 @@ def open_source(
     if kind == "mjpeg":
         return MjpegHttpSource(url, open_timeout_s=open_timeout_s, read_timeout_s=read_timeout_s)
     if kind == "rtsp":
-        return OpenCVStream(url, open_timeout_s=open_timeout_s, read_timeout_s=read_timeout_s)
+        return OpenCVStream(
+            url, open_timeout_s=open_timeout_s, read_timeout_s=read_timeout_s, decode_threads=decode_threads
+        )
     if kind == "usb":
         device: str | int = int(url) if url.isdigit() else url
         return OpenCVStream(device, open_timeout_s=open_timeout_s, read_timeout_s=read_timeout_s)
@@ -129,7 +142,7 @@ def open_source(
         if path.is_dir():
             return ImageDirectorySource(path, fps=fps or 10.0, speed=replay_speed, loop=loop)
         if path.is_file():
-            return VideoFileSource(path, speed=replay_speed, loop=loop)
+            return VideoFileSource(path, speed=replay_speed, loop=loop, decode_threads=decode_threads)
         raise SourceUnavailable(f"replay path {path} does not exist")
     raise ValueError(f"unknown camera kind {kind!r}")
 

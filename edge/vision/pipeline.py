@@ -55,6 +55,7 @@ def build_camera(cfg: CameraConfig) -> Camera:
             loop=cfg.loop,
             open_timeout_s=cfg.open_timeout_s,
             read_timeout_s=cfg.read_timeout_s,
+            decode_threads=cfg.decode_threads,
         )
 
     replay = cfg.kind == "file"
@@ -192,7 +193,7 @@ class VisionService:
                 self._stop.wait(self.config.idle_wait_s)
 
     def _analyse(self, lane: CameraLane, frame: Frame) -> None:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         try:
             self._emit(self.process(lane, frame))
         except Exception as exc:  # one bad frame must not stop the camera's analysis
@@ -200,7 +201,7 @@ class VisionService:
             log.warning(
                 "camera %s: frame %d not analysed: %s: %s", lane.cfg.id, frame.seq, type(exc).__name__, exc
             )
-        lane.counters.record_time(time.perf_counter() - started)
+        lane.counters.record_time(time.perf_counter() - started, time.thread_time() - cpu_started)
 
     def process(self, lane: CameraLane, frame: Frame) -> list[EventDraft]:
         """Run one frame through gate, detectors and tracker; return the events due."""

@@ -74,6 +74,11 @@ def _content_type(value: str) -> bytes:
     return _CONTENT_TYPE_ID + writeUTF(value)
 
 
+@functools.lru_cache(maxsize=32)
+def _user_key(key: str) -> bytes:
+    return _USER_PROPERTY_ID + writeUTF(key)
+
+
 class _PublishProperties(Properties):
     """PUBLISH properties encoded directly, with paho's own encoders.
 
@@ -92,7 +97,7 @@ class _PublishProperties(Properties):
         if content_type is not None:
             parts.append(_content_type(content_type))
         for key, value in user:
-            parts += (_USER_PROPERTY_ID, writeUTF(key), writeUTF(value))
+            parts += (_user_key(key), writeUTF(value))
         body = b"".join(parts)
         return VariableByteIntegers.encode(len(body)) + body
 
@@ -139,7 +144,8 @@ def _install_callbacks(client: mqtt.Client, inbox: _Inbox) -> None:
             inbox.events.append(Lost(reason_code.getName() if reason_code is not None else "connection lost"))
 
     def on_publish(_c, _u, mid, reason_code, _properties) -> None:
-        inbox.events.append(Acked(mid, reason_code.value, reason_code.getName()))
+        code = reason_code.value  # the name is only looked up for refusals (hot path)
+        inbox.events.append(Acked(mid, code, reason_code.getName() if code >= FAILURE_CODE else ""))
 
     client.on_connect = on_connect
     client.on_disconnect = on_disconnect

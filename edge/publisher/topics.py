@@ -6,6 +6,7 @@ CN as user name) and a stolen device key cannot speak for another device."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 
@@ -14,7 +15,7 @@ class DeviceTopics:
     prefix: str
     device_id: str
 
-    @property
+    @functools.cached_property
     def root(self) -> str:
         return f"{self.prefix}/{self.device_id}"
 

@@ -18,6 +18,7 @@ import sqlite3
 import ssl
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, Protocol
 
@@ -84,6 +85,7 @@ class PublishLoop:
         self._next_poll = 0.0
         self._next_stats = 0.0
         self._backlog = True
+        self._ahead: deque[Any] = deque()  # rows read, not yet published (read-ahead)
         self._last_progress = 0.0
         self._offline_mid: int | None = None
         self._acked_in_turn = 0
@@ -111,7 +113,7 @@ class PublishLoop:
             return True
         # Work waiting (a refill is due): don't sleep. Otherwise wait for the socket,
         # which returns as soon as PUBACKs arrive.
-        busy = self._connected and self._backlog and self.window.free() >= self._refill_at()
+        busy = self._connected and self.window.free() > 0 and bool(self._ahead or self._backlog)
         wake = self._wake.fd if self._connected else None
         try:
             for event in self._link.poll(0.0 if busy else IDLE_POLL_S, wake):
@@ -218,23 +220,33 @@ class PublishLoop:
             self._rejections.reject(message, f"{event.reason} (0x{event.code:02x})", self.window.messages)
 
     def _fill(self, now: float) -> None:
-        window = self.window
-        free = window.free()
-        if free <= 0:
+        """Publish from the read-ahead into free window slots, then read ahead again.
+
+        Rows are read from SQLite *before* the window has room for them, while the
+        broker is still working through what is in flight; when its PUBACKs arrive the
+        next publishes leave at once instead of after a database read."""
+        if self._wake.pending() or now >= self._next_poll:
+            self._wake.clear()  # before the read: a later append wakes us again
+            self._next_poll = now + self._config.poll_interval_s
+            self._backlog = True  # something may have been appended
+        self._send_ahead()
+        if self._backlog and len(self._ahead) <= self.window.size // 2:
+            want = self.window.size - len(self._ahead)
+            exclude = [*self.window.excluded(), *self.acker.in_progress(), *(m.row_id for m in self._ahead)]
+            rows = self._outbox.pending(want, exclude=exclude)
+            self._backlog = len(rows) == want
+            self._ahead.extend(rows)
+            self._send_ahead()
+
+    def _send_ahead(self) -> None:
+        window, ahead = self.window, self._ahead
+        if not ahead or window.free() <= 0:
             return
-        woken = self._wake.pending()
-        if not (woken or self._backlog or now >= self._next_poll):
-            return
-        if self._backlog and not woken and window.messages and free < self._refill_at():
-            return  # let acks accumulate: one read for many rows
-        self._wake.clear()
-        self._next_poll = now + self._config.poll_interval_s
-        rows = self._outbox.pending(free, exclude=[*window.excluded(), *self.acker.in_progress()])
-        self._backlog = len(rows) == free
         assert self._link is not None
         published = 0
         wall = time.time()
-        for message in rows:
+        while ahead and window.free() > 0:
+            message = ahead[0]
             expiry = message.expires_at
             try:
                 mid = self._link.publish(
@@ -245,19 +257,17 @@ class PublishLoop:
                     user_properties=(("event_id", message.event_id), ("seq", str(message.seq))),
                 )
             except PublishRefused as exc:  # would never be accepted as it is: kept and surfaced
+                ahead.popleft()
                 self._rejections.reject(message, str(exc), window.messages)
                 continue
-            if mid is None:
-                self._backlog = True
+            if mid is None:  # paho's capped queue is full: try again next turn
                 break
+            ahead.popleft()
             if not window.messages:
                 self._last_progress = time.monotonic()
             window.add(mid, message.row_id, message)
             published += 1
         self.stats.count(published=published, inflight=window.messages)
-
-    def _refill_at(self) -> int:
-        return max(1, self.window.size // 4)
 
     def _stalled(self, now: float) -> bool:
         return bool(self.window.by_mid) and now - self._last_progress > 1.5 * self._config.keepalive_s
@@ -295,6 +305,7 @@ class PublishLoop:
         self._link.close()
         self._link = None
         self._connected = False
+        self._ahead.clear()
         log.info("disconnected from broker", extra={"unacked": self.window.connection_lost()})
         return False
 
@@ -308,6 +319,7 @@ class PublishLoop:
             self._link = None
         was_connected, self._connected = self._connected, False
         dropped = self.window.connection_lost()
+        self._ahead.clear()  # still in the outbox; read again after the reconnect
         self._offline_mid = None
         if reason is None:
             return

@@ -105,6 +105,8 @@ class PlateReaderConfig(Section):
     two_line_max_aspect: float = Field(
         default=2.6, gt=1, lt=6, description="Crops with width/height below this are read as two-line plates."
     )
-    crop_margin: float = Field(
-        default=0.04, ge=0, le=0.3, description="Crop margin around a detected box (fraction)."
+    crop_margin: tuple[float, float] = Field(
+        default=(0.1, 0.0),
+        description="Margin added around a detected box before reading, as fractions of its (width, height); "
+        "the recogniser misreads glyphs cut at the crop edge.",
     )

@@ -45,10 +45,10 @@ class PlateReader:
         detections = self.detector.detect(frame_bgr)
         crops, boxes, scores = [], [], []
         h, w = frame_bgr.shape[:2]
-        m = self.config.crop_margin
+        mx, my = self.config.crop_margin
         for det in detections:
             x1, y1, x2, y2 = det.box
-            dx, dy = (x2 - x1) * m, (y2 - y1) * m
+            dx, dy = (x2 - x1) * mx, (y2 - y1) * my
             cx1, cy1 = max(0, int(x1 - dx)), max(0, int(y1 - dy))
             cx2, cy2 = min(w, round(x2 + dx)), min(h, round(y2 + dy))
             if cx2 - cx1 < 8 or cy2 - cy1 < 6:

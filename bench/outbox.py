@@ -7,11 +7,14 @@ Measured side by side in one run, against the same local broker and payload size
     commits) and Outbox.append_many, with the configured synchronous=full;
   * drain rate: the Publisher moving a full outbox to the broker (QoS 1, pipelined,
     acks deleted from SQLite);
-  * raw paho QoS 1 throughput with the same in-flight window and payload size, no
-    outbox: the reference the drain rate is compared with (rounds interleaved, medians);
+  * raw paho QoS 1 throughput with the same in-flight window, topic and payload size,
+    no outbox and no v5 properties, waiting in select() when its window is full like
+    the publisher does: the reference the drain rate is compared with (rounds
+    interleaved, median of per-round ratios), plus client CPU per message for both;
   * enqueue -> PUBACK latency at a steady 200 events/s (until the acked row is deleted).
-Absolute figures depend on the machine (named in the output) and on what else it is
-doing; the ratio is the meaningful comparison."""
+Absolute figures depend on the machine (named in the output, with its load average)
+and on what else it is doing; compare the ratio, and on a busy machine also the
+CPU per message, which is steadier than wall-clock rates."""
 
 from __future__ import annotations
 
@@ -190,7 +193,7 @@ def latency(broker: Broker, workdir: Path, rate: float, seconds: float) -> tuple
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--events", type=int, default=10_000, help="events per drain / raw round")
-    ap.add_argument("--rounds", type=int, default=5, help="interleaved drain/raw rounds (median reported)")
+    ap.add_argument("--rounds", type=int, default=7, help="interleaved drain/raw rounds (median reported)")
     ap.add_argument("--enqueue", type=int, default=5_000, help="events per enqueue measurement")
     ap.add_argument("--latency-seconds", type=float, default=15.0, help="duration of the 200 ev/s run")
     args = ap.parse_args()

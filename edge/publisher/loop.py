@@ -13,12 +13,10 @@ re-published after the reconnect with the same event_id and seq (at least once).
 from __future__ import annotations
 
 import logging
-import math
 import sqlite3
 import ssl
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, Protocol
 
@@ -27,6 +25,7 @@ from edge.publisher.acker import Acker
 from edge.publisher.backoff import Backoff
 from edge.publisher.client import Acked, BrokerLink, Connected, Lost, Refused
 from edge.publisher.errors import ConnectError, PublishRefused
+from edge.publisher.feeder import Feeder
 from edge.publisher.rejects import Rejections
 from edge.publisher.stats import PublisherStats, stats_payload
 from edge.publisher.topics import DeviceTopics
@@ -84,12 +83,11 @@ class PublishLoop:
         self._next_attempt = 0.0
         self._next_poll = 0.0
         self._next_stats = 0.0
-        self._backlog = True
-        self._ahead: deque[Any] = deque()  # rows read, not yet published (read-ahead)
         self._last_progress = 0.0
         self._offline_mid: int | None = None
         self._acked_in_turn = 0
         self._rejections = Rejections(outbox, stats, config.rejected_retry_s)
+        self._feeder = Feeder(outbox, self.window, self.acker, self._rejections, stats, self.topics)
 
     def finish(self) -> None:
         """Thread exit: drop any connection and delete what was acknowledged."""
@@ -113,7 +111,7 @@ class PublishLoop:
             return True
         # Work waiting (a refill is due): don't sleep. Otherwise wait for the socket,
         # which returns as soon as PUBACKs arrive.
-        busy = self._connected and self.window.free() > 0 and bool(self._ahead or self._backlog)
+        busy = self._connected and self.window.free() > 0 and self._feeder.has_work()
         wake = self._wake.fd if self._connected else None
         try:
             for event in self._link.poll(0.0 if busy else IDLE_POLL_S, wake):
@@ -200,7 +198,7 @@ class PublishLoop:
             extra={"broker": f"{self._config.host}:{self._config.port}", "window": self.window.size},
         )
         self._last_progress = time.monotonic()
-        self._backlog = True
+        self._feeder.backlog = True
         self._next_stats = 0.0
         mid = self._link.publish(self.topics.status, b"online", retain=True)
         if mid is not None:
@@ -220,54 +218,15 @@ class PublishLoop:
             self._rejections.reject(message, f"{event.reason} (0x{event.code:02x})", self.window.messages)
 
     def _fill(self, now: float) -> None:
-        """Publish from the read-ahead into free window slots, then read ahead again.
-
-        Rows are read from SQLite *before* the window has room for them, while the
-        broker is still working through what is in flight; when its PUBACKs arrive the
-        next publishes leave at once instead of after a database read."""
         if self._wake.pending() or now >= self._next_poll:
             self._wake.clear()  # before the read: a later append wakes us again
             self._next_poll = now + self._config.poll_interval_s
-            self._backlog = True  # something may have been appended
-        self._send_ahead()
-        if self._backlog and len(self._ahead) <= self.window.size // 2:
-            want = self.window.size - len(self._ahead)
-            exclude = [*self.window.excluded(), *self.acker.in_progress(), *(m.row_id for m in self._ahead)]
-            rows = self._outbox.pending(want, exclude=exclude)
-            self._backlog = len(rows) == want
-            self._ahead.extend(rows)
-            self._send_ahead()
-
-    def _send_ahead(self) -> None:
-        window, ahead = self.window, self._ahead
-        if not ahead or window.free() <= 0:
-            return
+            self._feeder.backlog = True  # something may have been appended
+        was_idle = not self.window.messages
         assert self._link is not None
-        published = 0
-        wall = time.time()
-        while ahead and window.free() > 0:
-            message = ahead[0]
-            expiry = message.expires_at
-            try:
-                mid = self._link.publish(
-                    self.topics.message(message.topic_suffix),
-                    message.payload,
-                    content_type=message.content_type,
-                    expiry_s=None if expiry is None else max(1, math.ceil(expiry - wall)),
-                    user_properties=(("event_id", message.event_id), ("seq", str(message.seq))),
-                )
-            except PublishRefused as exc:  # would never be accepted as it is: kept and surfaced
-                ahead.popleft()
-                self._rejections.reject(message, str(exc), window.messages)
-                continue
-            if mid is None:  # paho's capped queue is full: try again next turn
-                break
-            ahead.popleft()
-            if not window.messages:
-                self._last_progress = time.monotonic()
-            window.add(mid, message.row_id, message)
-            published += 1
-        self.stats.count(published=published, inflight=window.messages)
+        self._feeder.feed(self._link)
+        if was_idle and self.window.messages:
+            self._last_progress = time.monotonic()  # the stall clock starts now
 
     def _stalled(self, now: float) -> bool:
         return bool(self.window.by_mid) and now - self._last_progress > 1.5 * self._config.keepalive_s
@@ -305,7 +264,7 @@ class PublishLoop:
         self._link.close()
         self._link = None
         self._connected = False
-        self._ahead.clear()
+        self._feeder.forget()
         log.info("disconnected from broker", extra={"unacked": self.window.connection_lost()})
         return False
 
@@ -319,7 +278,7 @@ class PublishLoop:
             self._link = None
         was_connected, self._connected = self._connected, False
         dropped = self.window.connection_lost()
-        self._ahead.clear()  # still in the outbox; read again after the reconnect
+        self._feeder.forget()  # still in the outbox; read again after the reconnect
         self._offline_mid = None
         if reason is None:
             return

@@ -159,7 +159,7 @@ def test_validate_command_exit_codes(tmp_path, capsys):
     bad.write_text(GOOD.replace("port: 1883", "prot: 1883").replace("id: dev-0001", "id: X"))
     assert edge_main(["validate", "--config", str(bad)]) == 1
     err = capsys.readouterr().err
-    assert "2 problems found" in err and f"{bad}:6: mqtt.prot" in err
+    assert "problems found (2 problems)" in err and f"{bad}:6: mqtt.prot" in err
 
 
 def test_daemon_refuses_to_start_with_bad_config(tmp_path):

@@ -8,7 +8,7 @@ import argparse
 import json
 import sys
 
-from firmware_config import ConfigError, load_config
+from edge.commands.config_arg import load_or_report
 
 EXIT_CONFIG = 1
 EXIT_UNAVAILABLE = 3
@@ -26,12 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_status(args: argparse.Namespace) -> int:
     from edge.outbox import OutboxError, inspect_outbox
 
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as exc:
-        print(f"{args.config}: invalid configuration ({len(exc.problems)} problem(s))", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+    cfg = load_or_report(args.config)
+    if cfg is None:
         return EXIT_CONFIG
     try:
         stats = inspect_outbox(cfg.storage.path, int(cfg.storage.quota))

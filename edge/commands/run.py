@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from firmware_config import ConfigError, load_config
+from edge.commands.config_arg import load_or_report
 
 EXIT_CONFIG = 1
 EXIT_STARTUP = 3
@@ -19,14 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(
-            f"refusing to start: {args.config} is invalid ({len(exc.problems)} problem(s))", file=sys.stderr
-        )
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+    config = load_or_report(args.config, "refusing to start, the configuration is invalid")
+    if config is None:
         return EXIT_CONFIG
 
     from edge.daemon import Daemon, StartupError

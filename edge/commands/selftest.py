@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 
-from firmware_config import ConfigError, load_config
+from edge.commands.config_arg import load_or_report
 
 EXIT_NOT_ALL_ACKED = 1
 EXIT_CONFIG = 2
@@ -58,12 +58,8 @@ def run_publish(args: argparse.Namespace) -> int:
     if args.count < 1:
         print("--count must be at least 1", file=sys.stderr)
         return EXIT_CONFIG
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as exc:
-        print(f"{args.config}: invalid configuration", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+    cfg = load_or_report(args.config)
+    if cfg is None:
         return EXIT_CONFIG
 
     from edge.events import EventDraft, Priority

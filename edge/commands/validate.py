@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from firmware_config import ConfigError, load_config
+from edge.commands.config_arg import load_or_report
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,13 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as exc:
-        n = len(exc.problems)
-        print(f"{args.config}: {n} problem{'s' if n != 1 else ''} found", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+    cfg = load_or_report(args.config, "problems found")
+    if cfg is None:
         return 1
     tls = "mutual TLS" if cfg.mqtt.tls else "PLAIN (insecure)"
     print(

@@ -9,58 +9,30 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from edge.devtools.mosquitto import BrokerOptions, LocalBroker
-from edge.devtools.subscriber import CentralSubscriber
+from tests.broker import CENTRAL, wait_until, write_device_config
 
 pytestmark = pytest.mark.broker
 
 
-@pytest.fixture
-def tls_broker(tmp_path):
-    broker = LocalBroker(tmp_path / "broker", BrokerOptions(tls=True, acl=True)).start()
-    yield broker
-    broker.stop()
-
-
-def write_config(path: Path, broker: LocalBroker, device_id: str, *, rate: float, count: int) -> Path:
-    ca, cert, key = broker.client_files(device_id)
-    path.write_text(
-        f"""
-device: {{id: {device_id}, role: pawnshop_kiosk}}
-mqtt:
-  host: 127.0.0.1
-  port: {broker.port}
-  tls: {{ca_file: {ca}, cert_file: {cert}, key_file: {key}, server_hostname: localhost}}
-  keepalive_s: 5
-  stats_interval_s: 1
-storage: {{path: {path.parent / "outbox.db"}}}
-kiosk: {{}}
-synthetic: {{rate_per_s: {rate}, count: {count}}}
-logging: {{level: info, format: json}}
-"""
+def write_config(path: Path, broker, pki, device_id: str, *, rate: float, count: int) -> Path:
+    return write_device_config(
+        path,
+        broker,
+        device_id,
+        path.parent / "outbox.db",
+        pki.issue(device_id),
+        stats_interval_s=1,
+        sections={"synthetic": {"rate_per_s": rate, "count": count}},
     )
-    return path
 
 
-def wait_for(predicate, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def test_daemon_publishes_notifies_and_stops_cleanly(tmp_path, tls_broker):
-    config = write_config(tmp_path / "config.yaml", tls_broker, "kiosk-0001", rate=50, count=100)
-    central = CentralSubscriber(
-        "127.0.0.1", tls_broker.port, tls_files=tls_broker.client_files("central")
-    ).start()
+def test_daemon_publishes_notifies_and_stops_cleanly(tmp_path, tls_broker, test_pki, subscriber_factory):
+    config = write_config(tmp_path / "config.yaml", tls_broker, test_pki, "kiosk-0001", rate=50, count=100)
+    central = subscriber_factory(tls_broker, creds=test_pki.issue(CENTRAL))
     notify_path = str(tmp_path / "notify.sock")
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(notify_path)
@@ -76,15 +48,16 @@ def test_daemon_publishes_notifies_and_stops_cleanly(tmp_path, tls_broker):
     try:
         assert notify.recv(200).startswith(b"READY=1")
         assert notify.recv(200) == b"WATCHDOG=1"
-        wait_for(lambda: len(central.unique_event_ids()) >= 100, 30, "100 events at the subscriber")
-        wait_for(lambda: central.last_retained("/kiosk-0001/status") == b"online", 5, "online status")
-        wait_for(lambda: central.last_retained("/kiosk-0001/stats") is not None, 5, "stats")
+        assert wait_until(lambda: len(central.unique_event_ids()) >= 100, 30), "100 events at the subscriber"
+        assert wait_until(lambda: central.last_retained("/kiosk-0001/status") == b"online", 5), (
+            "online status"
+        )
+        assert wait_until(lambda: central.last_retained("/kiosk-0001/stats") is not None, 5), "stats"
         daemon.send_signal(signal.SIGTERM)
         out, err = daemon.communicate(timeout=30)
     finally:
         if daemon.poll() is None:
             daemon.kill()
-        central.stop()
     assert daemon.returncode == 0, err
     states = []
     while True:
@@ -102,8 +75,8 @@ def test_daemon_publishes_notifies_and_stops_cleanly(tmp_path, tls_broker):
     assert any(entry["msg"] == "daemon stopped" for entry in logs)
 
 
-def test_daemon_refuses_to_start_when_the_certificate_is_missing(tmp_path, tls_broker):
-    config = write_config(tmp_path / "config.yaml", tls_broker, "kiosk-0002", rate=1, count=1)
+def test_daemon_refuses_to_start_when_the_certificate_is_missing(tmp_path, tls_broker, test_pki):
+    config = write_config(tmp_path / "config.yaml", tls_broker, test_pki, "kiosk-0002", rate=1, count=1)
     config.write_text(config.read_text().replace("kiosk-0002.key", "missing.key"))
     proc = subprocess.run(
         [sys.executable, "-m", "edge.cli", "run", "--config", str(config)],

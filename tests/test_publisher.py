@@ -25,16 +25,9 @@ def outbox(outbox_factory) -> Outbox:
 
 
 @pytest.fixture
-def running(plain_broker: Broker, outbox: Outbox, publishers: list[Publisher]):
+def running(plain_broker: Broker, outbox: Outbox, start_publisher):
     """start(**mqtt_overrides) -> a started publisher on the plain broker."""
-
-    def start(**overrides) -> Publisher:
-        pub = Publisher(plain_broker.mqtt_config(**overrides), DEVICE, outbox)
-        pub.start()
-        publishers.append(pub)
-        return pub
-
-    return start
+    return lambda **overrides: start_publisher(plain_broker.mqtt_config(**overrides), DEVICE, outbox)
 
 
 def _selftest(n: int, **kw) -> EventDraft:

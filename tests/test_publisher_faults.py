@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from edge.events import EventDraft
 from edge.outbox import Outbox
 from edge.publisher import Publisher
-from tests.broker import Broker, wait_until
+from tests.broker import wait_until
 
 DEVICE = "dev-faults-01"
 REPO = Path(__file__).resolve().parent.parent
@@ -26,22 +27,21 @@ def outbox(outbox_factory) -> Outbox:
     return outbox_factory(DEVICE)
 
 
-def _start(broker: Broker, outbox: Outbox, made: list[Publisher], **overrides) -> Publisher:
-    pub = Publisher(broker.mqtt_config(**overrides), DEVICE, outbox)
-    pub.start()
-    made.append(pub)
-    return pub
+@pytest.fixture
+def publisher_on(outbox: Outbox, start_publisher) -> Callable[..., Publisher]:
+    """publisher_on(broker, **mqtt_overrides) -> a started publisher of DEVICE on `broker`."""
+    return lambda broker, **overrides: start_publisher(broker.mqtt_config(**overrides), DEVICE, outbox)
 
 
 def _drafts(n: int, start: int = 0) -> list[EventDraft]:
     return [EventDraft(type="selftest", body={"run_id": "f", "n": i}) for i in range(start, start + n)]
 
 
-def test_broker_killed_and_restarted_nothing_lost(broker_factory, outbox, publishers, subscriber_factory):
+def test_broker_killed_and_restarted_nothing_lost(broker_factory, outbox, publisher_on, subscriber_factory):
     broker = broker_factory(persistence=True)  # keeps the subscriber's session across the kill
     sub = subscriber_factory(broker, f"devices/{DEVICE}/events/#")
     time.sleep(1.5)  # let the broker's autosave record the subscription
-    pub = _start(broker, outbox, publishers, reconnect_min_s=0.2, reconnect_max_s=0.5)
+    pub = publisher_on(broker, reconnect_min_s=0.2, reconnect_max_s=0.5)
     ids = [s.event_id for s in outbox.append_many(_drafts(200))]
     pub.notify()
     assert wait_until(lambda: pub.snapshot()["acked"] >= 50, 10)
@@ -59,8 +59,8 @@ def test_broker_killed_and_restarted_nothing_lost(broker_factory, outbox, publis
     assert pub.healthy()
 
 
-def test_frozen_broker_is_detected_and_delivery_resumes(plain_broker, outbox, publishers):
-    pub = _start(plain_broker, outbox, publishers, keepalive_s=2, connect_timeout_s=1.0, reconnect_max_s=0.5)
+def test_frozen_broker_is_detected_and_delivery_resumes(plain_broker, outbox, publisher_on):
+    pub = publisher_on(plain_broker, keepalive_s=2, connect_timeout_s=1.0, reconnect_max_s=0.5)
     assert wait_until(lambda: pub.snapshot()["state"] == "connected", 10)
     plain_broker.freeze()
     try:
@@ -82,10 +82,10 @@ def test_frozen_broker_is_detected_and_delivery_resumes(plain_broker, outbox, pu
     assert wait_until(lambda: outbox.stats().depth == 0, 15)
 
 
-def test_connack_timeout_when_broker_frozen_before_connect(plain_broker, outbox, publishers):
+def test_connack_timeout_when_broker_frozen_before_connect(plain_broker, outbox, publisher_on):
     plain_broker.freeze()  # TCP handshakes still complete in the kernel; CONNACK never comes
     try:
-        pub = _start(plain_broker, outbox, publishers, connect_timeout_s=0.5, reconnect_max_s=0.3)
+        pub = publisher_on(plain_broker, connect_timeout_s=0.5, reconnect_max_s=0.3)
         assert wait_until(lambda: pub.snapshot()["connect_failures"] >= 2, 10)
         assert "no CONNACK within 0.5s" in pub.snapshot()["last_error"]
         assert pub.snapshot()["state"] in ("disconnected", "connecting")
@@ -95,7 +95,7 @@ def test_connack_timeout_when_broker_frozen_before_connect(plain_broker, outbox,
 
 
 def test_packet_beyond_broker_maximum_is_rejected_and_kept_without_dropping_the_connection(
-    broker_factory, outbox, publishers
+    broker_factory, outbox, publisher_on
 ):
     """Mosquitto disconnects a client that sends a packet beyond `max_packet_size` (it
     advertises the limit in CONNACK); sending it anyway would drop the connection on
@@ -104,7 +104,7 @@ def test_packet_beyond_broker_maximum_is_rejected_and_kept_without_dropping_the_
     big = EventDraft(type="selftest", body={"run_id": "big", "n": 0, "pad": "x" * 3000})
     kept = outbox.append(big)
     outbox.append_many(_drafts(3))
-    pub = _start(broker, outbox, publishers, rejected_retry_s=3600)
+    pub = publisher_on(broker, rejected_retry_s=3600)
     assert wait_until(lambda: pub.snapshot()["acked"] == 3, 10)
     snap = pub.snapshot()
     assert (snap["rejected"], snap["disconnects"], snap["published"]) == (1, 0, 3)
@@ -142,11 +142,11 @@ def test_last_will_offline_when_the_publishing_process_is_killed(plain_broker, s
 
 
 def test_connection_refused_by_connack_is_surfaced_and_retried_with_backoff(
-    broker_factory, outbox, publishers
+    broker_factory, outbox, publisher_on
 ):
     broker = broker_factory(extra=["allow_anonymous false"])  # CONNACK 0x87 for us
     outbox.append_many(_drafts(2))
-    pub = _start(broker, outbox, publishers, reconnect_min_s=0.2, reconnect_max_s=0.4)
+    pub = publisher_on(broker, reconnect_min_s=0.2, reconnect_max_s=0.4)
     time.sleep(2.0)
     snap = pub.snapshot()
     assert snap["connects"] == 0

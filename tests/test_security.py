@@ -65,7 +65,7 @@ def test_certificate_from_another_ca_is_refused(tls_broker, tmp_path):
 
 
 def test_device_delivers_over_mutual_tls_with_encrypted_key(
-    tls_broker, test_pki, outbox_factory, publishers, subscriber_factory, tmp_path
+    tls_broker, test_pki, outbox_factory, start_publisher, subscriber_factory, tmp_path
 ):
     device = "hcm-q1-cam-0004"
     creds = test_pki.issue(device, passphrase=b"correct horse battery")
@@ -74,23 +74,19 @@ def test_device_delivers_over_mutual_tls_with_encrypted_key(
     central = subscriber_factory(tls_broker, "devices/#", creds=test_pki.issue(CENTRAL))
     box = outbox_factory(device, "enc.db")
     stored = box.append(EventDraft(type="selftest", body={"run_id": "tls", "n": 0}))
-    pub = Publisher(tls_broker.mqtt_config(creds, passphrase_file=secret), device, box)
-    pub.start()
-    publishers.append(pub)
+    start_publisher(tls_broker.mqtt_config(creds, passphrase_file=secret), device, box)
     assert wait_until(lambda: stored.event_id in central.event_ids(), 10)
     assert wait_until(lambda: box.stats().depth == 0, 5)
 
 
 def test_device_a_cannot_publish_to_device_b_topics_and_keeps_the_event(
-    tls_broker, test_pki, outbox, publishers, subscriber_factory
+    tls_broker, test_pki, outbox, start_publisher, subscriber_factory
 ):
     """A's certificate, claiming to be B (client id and topics of B): every publish gets
     PUBACK 0x87 Not authorized; the events stay in the outbox, counted and explained."""
     central = subscriber_factory(tls_broker, "devices/#", creds=test_pki.issue(CENTRAL))
     outbox.append_many([EventDraft(type="selftest", body={"run_id": "acl", "n": i}) for i in range(3)])
-    pub = Publisher(tls_broker.mqtt_config(test_pki.issue(DEV_A), rejected_retry_s=1.0), DEV_B, outbox)
-    pub.start()
-    publishers.append(pub)
+    pub = start_publisher(tls_broker.mqtt_config(test_pki.issue(DEV_A), rejected_retry_s=1.0), DEV_B, outbox)
     assert wait_until(lambda: outbox.stats().rejected == 3, 10)
     stats = outbox.stats()
     assert stats.depth == 3
@@ -106,7 +102,7 @@ def test_device_a_cannot_publish_to_device_b_topics_and_keeps_the_event(
 
 
 def test_broker_with_a_certificate_from_another_ca_is_not_trusted(
-    tls_broker, test_pki, outbox, publishers, tmp_path
+    tls_broker, test_pki, outbox, start_publisher, tmp_path
 ):
     """The CA is pinned: a device configured with a different CA never completes the handshake."""
     rogue = DevPki(tmp_path / "rogue")
@@ -114,9 +110,7 @@ def test_broker_with_a_certificate_from_another_ca_is_not_trusted(
     cfg = tls_broker.mqtt_config(creds)
     cfg = cfg.model_copy(update={"tls": cfg.tls.model_copy(update={"ca_file": rogue.ca.cert})})
     outbox.append(EventDraft(type="selftest", body={"run_id": "pin", "n": 0}))
-    pub = Publisher(cfg, DEV_A, outbox)
-    pub.start()
-    publishers.append(pub)
+    pub = start_publisher(cfg, DEV_A, outbox)
     assert wait_until(lambda: pub.snapshot()["connect_failures"] >= 2, 10)
     assert "CERTIFICATE_VERIFY_FAILED" in pub.snapshot()["last_error"]
     assert pub.snapshot()["connects"] == 0

@@ -1,22 +1,35 @@
-"""Run a real Mosquitto on a free loopback port with a generated configuration:
-plain, or mutual TLS with `use_identity_as_username` and a per-device ACL. Fault
-helpers (kill, freeze, thaw, restart) drive the chaos and security tests."""
+"""Run a real Mosquitto on a free loopback port with a generated configuration, for the
+demo, the tests and the benchmarks (one implementation for all three).
+
+Plain, or mutual TLS (`require_certificate true` + `use_identity_as_username true`)
+with the fleet ACL `pattern write devices/%u/#`; extra config lines for special cases
+(`max_packet_size`, `message_size_limit`, `allow_anonymous false` ...). Faults are real
+signals: kill (SIGKILL, no persistence save), stop (SIGTERM, the broker saves its
+persistence file), freeze (SIGSTOP: the kernel still accepts TCP, nothing answers),
+thaw (SIGCONT), restart on the same port. `mqtt_config()` gives a device's
+`MqttConfig` for this broker, so callers never repeat host, port and TLS files."""
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from edge.devtools.pki import DevPki
+from edge.devtools.pki import CertFiles, DevPki
+from firmware_config.mqtt import MqttConfig
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 TOPIC_PREFIX = "devices"
+CENTRAL = "central"  # CN of the stand-in central server's certificate: may read every device topic
 
 
 def free_port() -> int:
@@ -25,21 +38,43 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@dataclass
+def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
+    """Poll `predicate` until it holds or `timeout` passes; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+@dataclass(frozen=True)
 class BrokerOptions:
     tls: bool = False
     acl: bool = False
-    #: usernames (= certificate CNs) that may read everything (central consumers in tests)
-    readers: tuple[str, ...] = ("central",)
-    max_queued_messages: int = 1_000_000
-    persistence: bool = True
+    #: usernames (= certificate CNs) that may read every device topic (central consumers)
+    readers: tuple[str, ...] = (CENTRAL,)
+    persistence: bool = False
+    #: Mosquitto's cap on QoS 1 messages in flight, advertised as Receive Maximum in CONNACK
+    max_inflight_messages: int = 100
+    #: extra mosquitto.conf lines, appended last
+    extra: tuple[str, ...] = ()
 
 
 class LocalBroker:
-    """A Mosquitto process owned by the caller. Port and data survive restarts, so a
-    restarted broker keeps persistent sessions like a real one would."""
+    """A Mosquitto process owned by the caller. Port and data directory survive
+    restarts, so with persistence on a restarted broker keeps persistent sessions like
+    a real one would. `pki` lets several brokers share one CA (the tests' session CA);
+    without it a TLS broker makes its own in `workdir/pki`."""
 
-    def __init__(self, workdir: Path, options: BrokerOptions | None = None, port: int | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        options: BrokerOptions | None = None,
+        *,
+        pki: DevPki | None = None,
+        port: int | None = None,
+    ) -> None:
         if not Path(MOSQUITTO).exists():
             raise FileNotFoundError(
                 "mosquitto not installed (Debian package 'mosquitto'; run scripts/setup.sh)"
@@ -47,31 +82,41 @@ class LocalBroker:
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.options = options or BrokerOptions()
+        self.host = "127.0.0.1"
         self.port = port or free_port()
-        self.pki = DevPki(self.dir / "pki") if self.options.tls else None
-        self.proc: subprocess.Popen | None = None
+        self.pki: DevPki | None = None
+        if self.options.tls:
+            self.pki = pki or DevPki(self.dir / "pki")
+        self.proc: subprocess.Popen[bytes] | None = None
         self.conf = self.dir / "mosquitto.conf"
-        self._write_config()
+        self.log = self.dir / "mosquitto.log"
+        self.conf.write_text("\n".join(self._config_lines()) + "\n")
 
-    def _write_config(self) -> None:
+    def _config_lines(self) -> list[str]:
         o = self.options
         lines = [
-            f"listener {self.port} 127.0.0.1",
-            f"persistence {'true' if o.persistence else 'false'}",
-            f"persistence_location {self.dir}/",
-            "autosave_interval 1",
-            f"max_queued_messages {o.max_queued_messages}",
-            "max_inflight_messages 0",
-            "log_dest stderr",
-            "log_type error",
-            "log_type warning",
+            f"listener {self.port} {self.host}",
+            "per_listener_settings false",
+            f"log_dest file {self.log}",
+            *(f"log_type {t}" for t in ("error", "warning", "notice", "information")),
+            "connection_messages true",
+            # Subscribers standing in for the central server must not lose messages
+            # because they were briefly slow.
+            "max_queued_messages 1000000",
+            "max_queued_bytes 0",
+            f"max_inflight_messages {o.max_inflight_messages}",
         ]
         if os.geteuid() == 0:
-            # Mosquitto started as root drops to user 'mosquitto', which cannot read the
-            # caller's temporary files; this broker is a local stand-in, so stay as the caller.
-            lines.append("user root")
-        if o.tls:
-            assert self.pki is not None
+            # Started as root Mosquitto drops to user 'mosquitto', which cannot read the
+            # caller's temporary files; this broker is a local stand-in, so stay the caller.
+            lines.append(f"user {getpass.getuser()}")
+        if o.persistence:
+            lines += ["persistence true", f"persistence_location {self.dir}/", "autosave_interval 1"]
+        else:
+            lines.append("persistence false")
+        if self.pki is None:
+            lines.append("allow_anonymous true")
+        else:
             server = self.pki.issue("localhost", server=True)
             lines += [
                 f"cafile {self.pki.ca.cert}",
@@ -79,67 +124,119 @@ class LocalBroker:
                 f"keyfile {server.key}",
                 "require_certificate true",
                 "use_identity_as_username true",
+                "allow_anonymous false",
             ]
-        else:
-            lines.append("allow_anonymous true")
         if o.acl:
             acl = self.dir / "acl"
             rules = [f"pattern write {TOPIC_PREFIX}/%u/#", f"pattern read {TOPIC_PREFIX}/%u/commands/#"]
             for reader in o.readers:
-                rules += [f"user {reader}", "topic read #"]
+                rules += ["", f"user {reader}", f"topic read {TOPIC_PREFIX}/#"]
             acl.write_text("\n".join(rules) + "\n")
             lines.append(f"acl_file {acl}")
-        self.conf.write_text("\n".join(lines) + "\n")
+        return [*lines, *o.extra]
+
+    @property
+    def tls(self) -> bool:
+        return self.pki is not None
 
     # -- lifecycle -------------------------------------------------------------
     def start(self, timeout_s: float = 10.0) -> LocalBroker:
-        log = open(self.dir / "mosquitto.log", "ab")  # noqa: SIM115 - owned by the process
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=log, stderr=log)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"mosquitto exited: {(self.dir / 'mosquitto.log').read_text()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise TimeoutError(f"mosquitto did not listen on 127.0.0.1:{self.port}")
+        assert not self.running(), "broker already running"
+        with open(self.dir / "mosquitto.stderr", "ab") as err:
+            self.proc = subprocess.Popen(
+                [MOSQUITTO, "-c", str(self.conf)], stdin=subprocess.DEVNULL, stdout=err, stderr=err
+            )
+        if not wait_until(self._accepting, timeout_s):
+            self.kill()
+            stderr = (self.dir / "mosquitto.stderr").read_text(errors="replace")[-1000:]
+            raise RuntimeError(f"mosquitto did not start: {stderr}\n{self.log_text()[-2000:]}")
+        return self
 
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.thaw()
-            self.proc.kill()
-            self.proc.wait(10)
+    def _accepting(self) -> bool:
+        if not self.running():
+            return False
+        try:
+            socket.create_connection((self.host, self.port), timeout=0.5).close()
+        except OSError:
+            return False
+        return True
 
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.thaw()
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-
-    def freeze(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGSTOP)
-
-    def thaw(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGCONT)
-
-    def restart(self) -> None:
-        self.kill()
-        self.start()
-
-    @property
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def client_files(self, device_id: str) -> tuple[Path, Path, Path]:
-        """(ca, cert, key) for a client with CN = device_id."""
+    def _signal(self, sig: int) -> None:
+        if self.running():
+            assert self.proc is not None
+            self.proc.send_signal(sig)
+
+    def kill(self) -> None:
+        """SIGKILL: no goodbye, no persistence save."""
+        if self.proc is not None:
+            self._signal(signal.SIGCONT)
+            self._signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        """SIGTERM: Mosquitto saves its persistence file, publishes nothing more, exits."""
+        if self.proc is not None:
+            self._signal(signal.SIGCONT)
+            self._signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def freeze(self) -> None:
+        """SIGSTOP: the kernel still completes TCP handshakes, nothing answers."""
+        self._signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def restart(self) -> None:
+        """A clean restart (SIGTERM, then start on the same port and data directory)."""
+        self.stop()
+        self.start()
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    # -- clients -----------------------------------------------------------------
+    def credentials(self, cn: str) -> CertFiles:
+        """Certificate and key of a client with CN = `cn` (a device id, or CENTRAL)."""
         assert self.pki is not None, "broker runs without TLS"
-        files = self.pki.issue(device_id)
-        return self.pki.ca.cert, files.cert, files.key
+        return self.pki.issue(cn)
+
+    def client_tls(self, creds: CertFiles | None) -> ssl.SSLContext | None:
+        """TLS context for a client presenting `creds` (or no certificate at all);
+        None for a plain broker."""
+        if self.pki is None:
+            return None
+        ctx = ssl.create_default_context(cafile=str(self.pki.ca.cert))
+        if creds is not None:
+            ctx.load_cert_chain(str(creds.cert), str(creds.key))
+        return ctx
+
+    def mqtt_config(
+        self, device: CertFiles | None = None, *, passphrase_file: Path | None = None, **overrides: Any
+    ) -> MqttConfig:
+        """A device's MqttConfig for this broker, with short timings (a loopback broker
+        answers in milliseconds; waiting the field defaults would only slow tests down)."""
+        data: dict[str, Any] = {
+            "host": self.host,
+            "port": self.port,
+            "keepalive_s": 5,
+            "connect_timeout_s": 3.0,
+            "reconnect_min_s": 0.1,
+            "reconnect_max_s": 1.0,
+            "poll_interval_s": 0.05,
+        }
+        if self.pki is not None:
+            assert device is not None, "a TLS broker needs the device's certificate"
+            data["tls"] = {"ca_file": self.pki.ca.cert, "cert_file": device.cert, "key_file": device.key}
+            if passphrase_file is not None:
+                data["tls"]["key_passphrase"] = {"file": passphrase_file}
+        else:
+            data["allow_insecure"] = True
+        data.update(overrides)
+        return MqttConfig.model_validate(data)

@@ -1,97 +1,147 @@
-"""A stand-in for the central server: subscribes to every device's topics with a
-persistent session (QoS 1), records what arrives, and de-duplicates by event_id the
-way the contract tells consumers to."""
+"""A stand-in for the central server, for the demo and the tests: a paho client with a
+persistent session (clean start false, session expiry) and QoS 1 subscriptions, as
+docs/mqtt.md tells consumers to use, that records everything it receives.
+
+It uses paho's own background thread and reconnect loop with short delays, so it
+follows a broker through kills and restarts on its own; what it received is kept in
+arrival order, duplicates included, because counting duplicates is part of what the
+tests check."""
 
 from __future__ import annotations
 
 import json
+import ssl
 import threading
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from edge.devtools.mosquitto import CENTRAL, wait_until
 
-@dataclass
-class Received:
+if TYPE_CHECKING:
+    from edge.devtools.mosquitto import LocalBroker
+    from edge.devtools.pki import CertFiles
+
+SESSION_EXPIRY_S = 3600
+
+
+class Received(NamedTuple):
     topic: str
     payload: bytes
+    user_properties: dict[str, str]
     retained: bool
 
 
-@dataclass
 class CentralSubscriber:
-    host: str
-    port: int
-    client_id: str = "central"
-    tls_files: tuple[Path, Path, Path] | None = None  # (ca, cert, key)
-    topic: str = "devices/#"
-    on_event: Callable[[dict], None] | None = None
-    messages: list[Received] = field(default_factory=list)
-    event_counts: Counter = field(default_factory=Counter)
+    """Subscribes to `topic` (QoS 1) on host:port; `on_event` is called (from paho's
+    thread) with every event envelope that arrives, duplicates included."""
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        topic: str = "devices/#",
+        *,
+        client_id: str = CENTRAL,
+        tls: ssl.SSLContext | None = None,
+        on_event: Callable[[dict], None] | None = None,
+    ) -> None:
+        self.host, self.port, self.topic = host, port, topic
+        self.connects = 0
+        self._on_event = on_event
         self._lock = threading.Lock()
-        self.connected = threading.Event()
-        self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5
+        self._messages: list[mqtt.MQTTMessage] = []
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
+        c.reconnect_delay_set(0.05, 0.5)
+        c.max_inflight_messages_set(1000)
+        c.connect_timeout = 2.0
+        if tls is not None:
+            c.tls_set_context(tls)
+        c.on_connect = self._on_connect
+        c.on_message = self._on_message
+        self._client = c
+
+    @classmethod
+    def for_broker(
+        cls,
+        broker: LocalBroker,
+        topic: str = "devices/#",
+        *,
+        client_id: str = CENTRAL,
+        creds: CertFiles | None = None,
+        on_event: Callable[[dict], None] | None = None,
+    ) -> CentralSubscriber:
+        """A subscriber for a local broker, presenting `creds` when it runs TLS."""
+        return cls(
+            broker.host,
+            broker.port,
+            topic,
+            client_id=client_id,
+            tls=broker.client_tls(creds),
+            on_event=on_event,
         )
-        if self.tls_files:
-            ca, cert, key = self.tls_files
-            self._client.tls_set(ca_certs=str(ca), certfile=str(cert), keyfile=str(key))
-        self._client.on_connect = self._on_connect
-        self._client.on_message = self._on_message
-        self._client.reconnect_delay_set(0.2, 2)
-
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
-        if not reason_code.is_failure:
-            client.subscribe(self.topic, qos=1)
-            self.connected.set()
-
-    def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
-        with self._lock:
-            self.messages.append(Received(msg.topic, msg.payload, bool(msg.retain)))
-            if "/events/" in msg.topic:
-                event = json.loads(msg.payload)
-                self.event_counts[event["event_id"]] += 1
-                if self.on_event:
-                    self.on_event(event)
 
     def start(self, timeout_s: float = 10.0) -> CentralSubscriber:
         props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = 3600
-        self._client.connect_async(
-            "127.0.0.1" if self.host == "localhost" else self.host,
-            self.port,
-            keepalive=5,
-            clean_start=False,
-            properties=props,
-        )
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        self._client.connect_async(self.host, self.port, keepalive=5, clean_start=False, properties=props)
         self._client.loop_start()
-        if not self.connected.wait(timeout_s):
-            raise TimeoutError("subscriber could not connect")
+        if not wait_until(lambda: self.connects > 0, timeout_s):
+            self.stop()
+            raise TimeoutError(f"subscriber could not connect to {self.host}:{self.port}")
         return self
 
     def stop(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
 
-    def events(self) -> list[dict]:
+    def is_connected(self) -> bool:
+        return self._client.is_connected()
+
+    def _on_connect(self, client, _userdata, _flags, reason_code, _properties) -> None:
+        if not reason_code.is_failure:
+            client.subscribe(self.topic, qos=1)
+            self.connects += 1
+
+    def _on_message(self, _client, _userdata, msg: mqtt.MQTTMessage) -> None:
         with self._lock:
-            return [json.loads(m.payload) for m in self.messages if "/events/" in m.topic]
+            self._messages.append(msg)
+        if self._on_event is not None and "/events/" in msg.topic:
+            self._on_event(json.loads(msg.payload))
+
+    # -- what arrived ------------------------------------------------------------
+    def raw(self) -> list[mqtt.MQTTMessage]:
+        """Every message received (paho objects, with their v5 properties)."""
+        with self._lock:
+            return list(self._messages)
+
+    def received(self) -> list[Received]:
+        """(topic, payload, user properties, retained) of every message received."""
+        return [
+            Received(
+                m.topic, m.payload, dict(getattr(m.properties, "UserProperty", None) or []), bool(m.retain)
+            )
+            for m in self.raw()
+        ]
+
+    def events(self) -> list[dict]:
+        """Every event envelope received, duplicates included, in arrival order."""
+        return [json.loads(m.payload) for m in self.raw() if "/events/" in m.topic]
+
+    def event_ids(self) -> list[str]:
+        """event_id of every event received, duplicates included, in arrival order."""
+        return [e["event_id"] for e in self.events()]
 
     def unique_event_ids(self) -> set[str]:
-        with self._lock:
-            return set(self.event_counts)
+        return set(self.event_ids())
 
     def last_retained(self, suffix: str) -> bytes | None:
-        with self._lock:
-            for m in reversed(self.messages):
-                if m.topic.endswith(suffix):
-                    return m.payload
+        """Payload of the latest message on a topic ending with `suffix`."""
+        for m in reversed(self.raw()):
+            if m.topic.endswith(suffix):
+                return m.payload
         return None

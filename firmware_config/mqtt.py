@@ -65,6 +65,15 @@ class MqttConfig(Section):
         gt=0,
         description="How long a publish the broker rejected (e.g. not authorised) waits before it is retried.",
     )
+    poison_drops: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="After this many connection drops in a row, each with the same message the oldest one "
+        "awaiting its PUBACK, that message is set aside like a rejected publish (kept, retried after "
+        "rejected_retry_s) so one message a broker will not take without saying why (e.g. beyond a size "
+        "limit it does not advertise) cannot block everything behind it.",
+    )
 
     @model_validator(mode="after")
     def _tls_or_explicitly_insecure(self) -> "MqttConfig":

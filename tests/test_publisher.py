@@ -13,6 +13,7 @@ from edge.events import Attachment, EventDraft, Priority
 from edge.outbox import Outbox
 from edge.publisher import Publisher
 from edge.publisher.backoff import Backoff
+from edge.publisher.poison import PoisonWatch
 from firmware_config.storage import StorageConfig
 from tests.broker import Broker, Subscriber, wait_until
 
@@ -147,6 +148,15 @@ def test_backoff_is_exponential_with_full_jitter():
     assert max(fourth) - min(fourth) > 4.0
     b.reset()
     assert b.ceiling() == 1.0
+
+
+def test_poison_watch_needs_the_same_head_row_in_consecutive_drops():
+    watch = PoisonWatch(threshold=3)
+    assert [watch.connection_closed(row) for row in (7, 7, 8, 7, 7)] == [False] * 5  # 8 broke the run
+    assert watch.connection_closed(None) is False  # nothing in flight: no evidence either way
+    assert watch.connection_closed(7) is True  # third drop in a row with row 7 at the head
+    assert [watch.connection_closed(7) for _ in range(3)] == [False, False, True]  # counted afresh
+    assert "3 times in a row" in watch.reason("Protocol error")
 
 
 def test_fast_publish_properties_encode_exactly_like_paho():

@@ -57,6 +57,7 @@ def test_broker_killed_and_restarted_nothing_lost(broker_factory, outbox, publis
     # Everything produced while the broker was down reached the independent subscriber.
     assert wait_until(lambda: set(ids[200:]) <= set(sub.event_ids()), 10)
     assert pub.healthy()
+    assert pub.snapshot()["poisoned"] == 0  # one drop is not evidence against a message
 
 
 def test_frozen_broker_is_detected_and_delivery_resumes(plain_broker, outbox, publisher_on):
@@ -80,6 +81,7 @@ def test_frozen_broker_is_detected_and_delivery_resumes(plain_broker, outbox, pu
     finally:
         plain_broker.thaw()
     assert wait_until(lambda: outbox.stats().depth == 0, 15)
+    assert pub.snapshot()["poisoned"] == 0  # a silent broker says nothing about the message
 
 
 def test_connack_timeout_when_broker_frozen_before_connect(plain_broker, outbox, publisher_on):
@@ -115,6 +117,45 @@ def test_packet_beyond_broker_maximum_is_rejected_and_kept_without_dropping_the_
     assert outbox.pending(10) == []  # held back until rejected_retry_s, not retried in a loop
     assert outbox.stats().depth_by_type == {"selftest": 1}
     assert kept.row_id not in {m.row_id for m in outbox.pending(10)}
+
+
+def test_message_the_broker_drops_the_connection_over_is_set_aside_and_the_rest_flows(
+    broker_factory, outbox, publisher_on, subscriber_factory
+):
+    """Mosquitto 2.0.11's `message_size_limit` is not advertised in CONNACK; the broker
+    answers an oversized publish with PUBACK 0x95, which MQTT v5 does not allow on a
+    PUBACK, so paho closes the connection as a protocol error. Re-sent first after every
+    reconnect, that one row would block everything behind it: after `poison_drops` (3)
+    drops in a row with it at the head of the window it is set aside, kept, and
+    retried after `rejected_retry_s`."""
+    broker = broker_factory(extra=["message_size_limit 2000", "log_type debug"])
+    sub = subscriber_factory(broker, f"devices/{DEVICE}/events/#")
+    good = outbox.append_many(_drafts(5))
+    poison = outbox.append(EventDraft(type="selftest", body={"run_id": "big", "n": 0, "pad": "x" * 5000}))
+    good += outbox.append_many(_drafts(20, 5))
+    pub = publisher_on(broker, rejected_retry_s=3.0, reconnect_min_s=0.05, reconnect_max_s=0.2)
+    # Everything else is acknowledged and deleted (the subscriber may have had some of it
+    # before: the broker delivered what followed the poison row before the drop).
+    assert wait_until(lambda: outbox.stats().depth == 1, 20)
+    assert {s.event_id for s in good} <= set(sub.event_ids())
+    snap = pub.snapshot()
+    assert (snap["poisoned"], snap["rejected"], snap["disconnects"]) == (1, 1, 3), snap
+    assert "set aside" in snap["last_error"] and "Protocol error" in snap["last_error"]
+    log = broker.log_text()  # the broker's side of the story: refused with 0x95 (149)
+    assert "Dropped too large PUBLISH" in log and "rc149)" in log
+    stats = outbox.stats()  # the poison row is kept, not dropped
+    assert stats.rejected == 1 and stats.depth_by_type == {"selftest": 1}
+    assert "dropped 3 times in a row" in stats.last_error
+    assert outbox.pending(10) == []  # held back until rejected_retry_s
+    # Events produced meanwhile flow; after rejected_retry_s the row is tried again
+    # (and set aside again: the broker's limit has not changed), never lost.
+    later = outbox.append_many(_drafts(5, 25))
+    pub.notify()
+    assert wait_until(lambda: {s.event_id for s in later} <= set(sub.event_ids()), 10)
+    assert wait_until(lambda: pub.snapshot()["poisoned"] == 2, 15)
+    assert pub.snapshot()["disconnects"] == 6
+    assert outbox.stats().rejected_total == 2 and outbox.stats().depth == 1
+    assert poison.event_id not in sub.event_ids()
 
 
 def test_last_will_offline_when_the_publishing_process_is_killed(plain_broker, subscriber_factory, tmp_path):

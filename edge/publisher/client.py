@@ -28,6 +28,7 @@ from edge.publisher.errors import ConnectError, PublishRefused
 from firmware_config.mqtt import MqttConfig
 
 FAILURE_CODE = 0x80  # MQTT v5: reason codes >= 0x80 are failures
+KEEPALIVE_TIMEOUT = 0x8D  # DISCONNECT reason paho reports when the broker stopped answering
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class Refused:
 @dataclass(frozen=True)
 class Lost:
     reason: str
+    #: the broker went quiet (keepalive timeout) rather than closing the connection
+    silent: bool = False
 
 
 class Acked(NamedTuple):  # a tuple: one is made per PUBACK, on the hot path
@@ -141,7 +144,11 @@ def _install_callbacks(client: mqtt.Client, inbox: _Inbox) -> None:
     def on_disconnect(_c, _u, _flags, reason_code, _properties) -> None:
         if not inbox.lost:
             inbox.lost = True
-            inbox.events.append(Lost(reason_code.getName() if reason_code is not None else "connection lost"))
+            if reason_code is None:
+                inbox.events.append(Lost("connection lost"))
+            else:
+                silent = reason_code.value == KEEPALIVE_TIMEOUT
+                inbox.events.append(Lost(reason_code.getName(), silent=silent))
 
     def on_publish(_c, _u, mid, reason_code, _properties) -> None:
         code = reason_code.value  # the name is only looked up for refusals (hot path)
@@ -217,7 +224,7 @@ class BrokerLink:
                 rc = MQTTErrorCode.MQTT_ERR_CONN_LOST
                 self._mark_lost(f"{type(exc).__name__}: {exc}")
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
-                self._mark_lost(mqtt.error_string(rc))
+                self._mark_lost(mqtt.error_string(rc), silent=rc == MQTTErrorCode.MQTT_ERR_KEEPALIVE)
         events, self._inbox.events = self._inbox.events, []
         for event in events:
             if isinstance(event, Connected):
@@ -293,7 +300,7 @@ class BrokerLink:
             if sock is not None:
                 sock.close()
 
-    def _mark_lost(self, reason: str) -> None:
+    def _mark_lost(self, reason: str, *, silent: bool = False) -> None:
         if not self._inbox.lost:
             self._inbox.lost = True
-            self._inbox.events.append(Lost(reason))
+            self._inbox.events.append(Lost(reason, silent=silent))

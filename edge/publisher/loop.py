@@ -4,7 +4,8 @@ Owned and driven by the publisher thread (`Publisher`); paho's own reconnect and
 background thread are not used, so reconnect policy, timeouts and what is in flight
 are decided here: connect with a CONNACK deadline, keep up to `inflight_window` QoS 1
 publishes in flight, delete rows on a successful PUBACK (in batches), keep and surface
-rows the broker refuses, detect a stalled broker, back off with full jitter between
+rows the broker refuses or keeps dropping the connection over (edge.publisher.poison),
+detect a stalled broker, back off with full jitter between
 attempts, and when stopping flush what is in flight and say "offline".
 
 When a connection drops, whatever was in flight is read again from the outbox and
@@ -26,6 +27,7 @@ from edge.publisher.backoff import Backoff
 from edge.publisher.client import Acked, BrokerLink, Connected, Lost, Refused
 from edge.publisher.errors import ConnectError, PublishRefused
 from edge.publisher.feeder import Feeder
+from edge.publisher.poison import PoisonWatch
 from edge.publisher.rejects import Rejections
 from edge.publisher.stats import PublisherStats, stats_payload
 from edge.publisher.topics import DeviceTopics
@@ -87,6 +89,7 @@ class PublishLoop:
         self._offline_mid: int | None = None
         self._acked_in_turn = 0
         self._rejections = Rejections(outbox, stats, config.rejected_retry_s)
+        self._poison = PoisonWatch(config.poison_drops)
         self._feeder = Feeder(outbox, self.window, self.acker, self._rejections, stats, self.topics)
 
     def finish(self) -> None:
@@ -182,7 +185,11 @@ class PublishLoop:
             self._drop(reason, connecting=True)
             self._outbox.note_error(reason)  # surfaced in stats and `edge outbox status`
         elif isinstance(event, Lost):
+            head = self.window.oldest() if self._connected and not event.silent else None
             self._drop(f"connection lost: {event.reason}", connecting=not self._connected)
+            if head is not None and self._poison.connection_closed(head.row_id):
+                self._rejections.reject(head, self._poison.reason(event.reason), self.window.messages)
+                self.stats.count(poisoned=1)  # after _drop: last_error names the message set aside
 
     def _on_connected(self, event: Connected) -> None:
         assert self._link is not None

@@ -23,6 +23,7 @@ class PublisherStats:
         self.published = 0  # messages handed to the broker, re-sends after a reconnect included
         self.acked = 0
         self.rejected = 0
+        self.poisoned = 0  # messages set aside after repeated connection drops (edge.publisher.poison)
         self.connects = 0
         self.connect_failures = 0
         self.disconnects = 0
@@ -47,12 +48,19 @@ class PublisherStats:
             self.last_error_at = time.time()
 
     def count(
-        self, *, published: int = 0, acked: int = 0, rejected: int = 0, inflight: int | None = None
+        self,
+        *,
+        published: int = 0,
+        acked: int = 0,
+        rejected: int = 0,
+        poisoned: int = 0,
+        inflight: int | None = None,
     ) -> None:
         with self._lock:
             self.published += published
             self.acked += acked
             self.rejected += rejected
+            self.poisoned += poisoned
             if inflight is not None:
                 self.inflight = inflight
             now = self._clock()
@@ -95,6 +103,7 @@ class PublisherStats:
                 "published": self.published,
                 "acked": self.acked,
                 "rejected": self.rejected,
+                "poisoned": self.poisoned,
                 "inflight": self.inflight,
                 "publish_rate_per_s": round(self._rate_locked(), 2),
                 "last_error": self.last_error,

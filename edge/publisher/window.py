@@ -42,6 +42,12 @@ class InFlight(Generic[M]):
         self.row_ids.pop(mid, None)
         return True, self.by_mid.pop(mid)
 
+    def oldest(self) -> M | None:
+        """The outbox message published first among those awaiting PUBACK, if any."""
+        for mid in self.row_ids:
+            return self.by_mid[mid]
+        return None
+
     def mark_acked(self, row_id: int) -> None:
         self.acked.append(row_id)
 

@@ -59,7 +59,9 @@ def test_events_and_attachments_reach_the_broker_with_v5_properties(
     att = msgs[f"devices/{DEVICE}/attachments/{crop.id}"]
     assert att.payload == crop.data
     assert att.properties.ContentType == "image/jpeg"
-    assert dict(att.properties.UserProperty)["event_id"] == stored[1].event_id
+    # An attachment names its event: the event's event_id and seq, and its TTL.
+    assert dict(att.properties.UserProperty) == {"event_id": stored[1].event_id, "seq": str(stored[1].seq)}
+    assert 7 * 86400 - 60 < att.properties.MessageExpiryInterval <= 7 * 86400
     assert pub.snapshot()["acked"] == 3
 
 
@@ -118,6 +120,26 @@ def test_window_keeps_many_publishes_in_flight_and_never_more(plain_broker, outb
         plain_broker.thaw()
     assert wait_until(lambda: outbox.stats().depth == 0, 10)
     assert pub.snapshot()["acked"] == 50
+
+
+def test_window_is_capped_below_the_brokers_receive_maximum(broker_factory, outbox, start_publisher):
+    """Mosquitto advertises `max_inflight_messages` as Receive Maximum in CONNACK; one
+    slot is kept for the retained status publish, so the broker never gets more QoS 1
+    publishes at once than it allowed, whatever `inflight_window` says."""
+    broker = broker_factory(extra=["max_inflight_messages 5"])
+    pub = start_publisher(broker.mqtt_config(inflight_window=50, keepalive_s=30), DEVICE, outbox)
+    assert wait_until(lambda: pub.snapshot()["state"] == "connected", 10)
+    assert pub.snapshot()["inflight_window"] == 4
+    broker.freeze()
+    try:
+        outbox.append_many([_selftest(i) for i in range(20)])
+        pub.notify()
+        assert wait_until(lambda: pub.snapshot()["inflight"] == 4, 5)
+        time.sleep(0.3)
+        assert pub.snapshot()["published"] == 4
+    finally:
+        broker.thaw()
+    assert wait_until(lambda: outbox.stats().depth == 0, 10)
 
 
 def test_appends_from_another_process_are_seen_without_notify(plain_broker, outbox, running, tmp_path):

@@ -36,18 +36,11 @@ def _images(path: Path) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from firmware_config import ConfigError, load_config
+    from edge.commands.config_arg import load_or_report
     from firmware_config.vision import VisionConfig
 
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as exc:
-        print(
-            f"{args.config}: invalid configuration (run `edge validate --config {args.config}`)",
-            file=sys.stderr,
-        )
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+    cfg = load_or_report(args.config)
+    if cfg is None:
         return EXIT_CONFIG
     vision = cfg.vision or VisionConfig()
     if args.what:

@@ -103,22 +103,31 @@ def test_stats_topic_is_retained_json_with_outbox_and_connection_figures(
     assert sub.received()[0][3] is True  # the first one a new subscriber gets is the retained copy
 
 
+def _fill_window_while_frozen(broker: Broker, outbox: Outbox, pub: Publisher, n: int) -> dict:
+    """Append `n` events with the broker frozen; the publisher's counters once its
+    window is full and has had time to (wrongly) grow. The broker is thawed after and
+    everything is delivered."""
+    assert wait_until(lambda: pub.snapshot()["state"] == "connected", 10)
+    window = pub.snapshot()["inflight_window"]
+    broker.freeze()
+    try:
+        outbox.append_many([_selftest(i) for i in range(n)])
+        pub.notify()
+        assert wait_until(lambda: pub.snapshot()["inflight"] == window, 5)
+        time.sleep(0.5)
+        snap = pub.snapshot()
+    finally:
+        broker.thaw()
+    assert wait_until(lambda: outbox.stats().depth == 0, 10)
+    return snap
+
+
 def test_window_keeps_many_publishes_in_flight_and_never_more(plain_broker, outbox, running):
     """Pipelined, not stop-and-wait: with the broker frozen, exactly `inflight_window`
     publishes are outstanding; paho's queue holds nothing beyond that."""
     pub = running(inflight_window=10, keepalive_s=30)
-    assert wait_until(lambda: pub.snapshot()["state"] == "connected", 10)
-    plain_broker.freeze()
-    try:
-        outbox.append_many([_selftest(i) for i in range(50)])
-        pub.notify()
-        assert wait_until(lambda: pub.snapshot()["inflight"] == 10, 5)
-        time.sleep(0.5)
-        snap = pub.snapshot()
-        assert (snap["inflight"], snap["published"], snap["acked"]) == (10, 10, 0)
-    finally:
-        plain_broker.thaw()
-    assert wait_until(lambda: outbox.stats().depth == 0, 10)
+    snap = _fill_window_while_frozen(plain_broker, outbox, pub, 50)
+    assert (snap["inflight_window"], snap["inflight"], snap["published"], snap["acked"]) == (10, 10, 10, 0)
     assert pub.snapshot()["acked"] == 50
 
 
@@ -128,18 +137,8 @@ def test_window_is_capped_below_the_brokers_receive_maximum(broker_factory, outb
     publishes at once than it allowed, whatever `inflight_window` says."""
     broker = broker_factory(extra=["max_inflight_messages 5"])
     pub = start_publisher(broker.mqtt_config(inflight_window=50, keepalive_s=30), DEVICE, outbox)
-    assert wait_until(lambda: pub.snapshot()["state"] == "connected", 10)
-    assert pub.snapshot()["inflight_window"] == 4
-    broker.freeze()
-    try:
-        outbox.append_many([_selftest(i) for i in range(20)])
-        pub.notify()
-        assert wait_until(lambda: pub.snapshot()["inflight"] == 4, 5)
-        time.sleep(0.3)
-        assert pub.snapshot()["published"] == 4
-    finally:
-        broker.thaw()
-    assert wait_until(lambda: outbox.stats().depth == 0, 10)
+    snap = _fill_window_while_frozen(broker, outbox, pub, 20)
+    assert (snap["inflight_window"], snap["inflight"], snap["published"]) == (4, 4, 4)
 
 
 def test_appends_from_another_process_are_seen_without_notify(plain_broker, outbox, running, tmp_path):

@@ -5,8 +5,8 @@ background thread are not used, so reconnect policy, timeouts and what is in fli
 are decided here: connect with a CONNACK deadline, keep up to `inflight_window` QoS 1
 publishes in flight, delete rows on a successful PUBACK (in batches), keep and surface
 rows the broker refuses or keeps dropping the connection over (edge.publisher.poison),
-detect a stalled broker, back off with full jitter between
-attempts, and when stopping flush what is in flight and say "offline".
+detect a stalled broker, back off with full jitter between attempts, and when
+stopping flush what is in flight and say "offline".
 
 When a connection drops, whatever was in flight is read again from the outbox and
 re-published after the reconnect with the same event_id and seq (at least once)."""

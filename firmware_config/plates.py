@@ -83,9 +83,10 @@ class CtcRecognizerConfig(Section):
 
 class PlateReaderConfig(Section):
     detector: YoloPlateDetectorConfig | PpOcrDetectorConfig = Field(
-        default_factory=PpOcrDetectorConfig,
+        default_factory=YoloPlateDetectorConfig,
         discriminator="type",
-        description="Plate detector backend: `ppocr_det` (default, no trained weights needed) or `yolo`.",
+        description="Plate detector backend: `yolo` (default: our trained plate_det_416) or `ppocr_det` "
+        "(text-detector proposals; slower, no trained weights).",
     )
     recognizer: CtcRecognizerConfig = Field(
         default_factory=CtcRecognizerConfig, description="Text recogniser backend."

@@ -1,6 +1,7 @@
 """Plate detectors: the YOLO export-layout backend on a real ONNX graph with known
-output, and the default PP-OCR text-detector proposals plus grammar filter on real
-scenes from ../shared (held-out split), including the full reader end to end."""
+output; our trained detector (default) and the PP-OCR text-detector proposals on real
+scenes from ../shared, on the held-out split the detector never saw in training; the
+grammar filter and the full reader end to end."""
 
 from __future__ import annotations
 
@@ -98,6 +99,21 @@ def test_yolo_backend_decodes_the_export_layout(tmp_path):
     assert (x1, y1) == pytest.approx(((208 - 30) / r, (208 - 10 - pad_y) / r), abs=0.01)
     assert (x2 - x1, y2 - y1) == pytest.approx((60 / r, 20 / r), abs=0.01)
     assert found[0].label == "plate"
+
+
+def test_trained_detector_finds_held_out_plates(backends, held_out):
+    """Our detector on the quarter of the scenes it never saw in training."""
+    detector = backends[0]
+    assert isinstance(detector, YoloDetector)
+    found = false_pos = total = 0
+    for img, labels in held_out:
+        boxes = [d.box for d in detector.detect(img)]
+        for lab in labels:
+            total += 1
+            found += any(_iou(b, lab.box) >= 0.5 for b in boxes)
+        false_pos += sum(all(_iou(b, lab.box) < 0.5 for lab in labels) for b in boxes)
+    assert found / total >= 0.95
+    assert false_pos <= 0.15 * total
 
 
 def test_default_detector_with_grammar_filter_on_held_out_scenes(backends, held_out):

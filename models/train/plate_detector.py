@@ -4,7 +4,7 @@
     nice -n 10 .venv/bin/python -m models.train.plate_detector --minutes 20 --train-size 320 \
         --init models/trained/plate_det_416.pt --lr 1.5e-3 --seed 11
 
-(the committed weights: these two stages; 1214 + 1,0xx steps on the shared 2-core
+(the committed weights: these two stages; 1214 + 2081 steps on the shared 2-core
 VM, whose load sets how many steps fit the budget; `--steps N` schedules by steps
 instead, for a run that does not depend on the machine's speed).
 

@@ -20,7 +20,6 @@ storage: {path: %s}
 cameras:
   - {id: north, kind: rtsp, url: "rtsp://127.0.0.1/stream", detect: [plates, faces]}
 vision:
-  plates: {detector: {type: ppocr_det}}
   faces: {type: blazeface}
 """
 

@@ -40,9 +40,7 @@ cameras:
     kind: file
     url: {clip}
     replay_speed: 0
-vision:
-  enabled: true
-  plates: {{detector: {{type: ppocr_det}}}}
+vision: {{enabled: true}}
 logging: {{level: info, format: json}}
 """
     )

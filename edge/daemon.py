@@ -60,7 +60,7 @@ class Daemon:
         except Exception as exc:
             raise StartupError(f"cannot open outbox {cfg.storage.path}: {exc}") from exc
         try:
-            self.publisher = Publisher(cfg.mqtt, cfg.device.id, self.outbox)
+            self.publisher = Publisher(cfg.mqtt, cfg.device.id, self.outbox, stats_source=self.producer_stats)
         except Exception as exc:
             raise StartupError(f"cannot set up the MQTT publisher: {exc}") from exc
         if cfg.synthetic is not None:
@@ -78,6 +78,15 @@ class Daemon:
                 )
             except Exception as exc:  # missing weights, unusable model file, bad execution provider
                 raise StartupError(f"cannot set up the vision pipeline: {exc}") from exc
+
+    def producer_stats(self) -> dict[str, object]:
+        """Producer counters for the stats topic (camera drops, reconnects, …)."""
+        out: dict[str, object] = {}
+        for name, producer in list(self.producers.items()):
+            stats = getattr(producer, "stats", None)
+            if callable(stats):
+                out[name] = stats()
+        return out
 
     # -- lifecycle -----------------------------------------------------------
     def install_signal_handlers(self) -> None:

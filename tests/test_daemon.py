@@ -53,6 +53,7 @@ def test_daemon_publishes_notifies_and_stops_cleanly(tmp_path, tls_broker, test_
             "online status"
         )
         assert wait_until(lambda: central.last_retained("/kiosk-0001/stats") is not None, 5), "stats"
+        assert wait_until(lambda: _synthetic_stats(central).get("produced") == 100, 10), "producer stats"
         daemon.send_signal(signal.SIGTERM)
         out, err = daemon.communicate(timeout=30)
     finally:
@@ -86,3 +87,8 @@ def test_daemon_refuses_to_start_when_the_certificate_is_missing(tmp_path, tls_b
     )
     assert proc.returncode == 3
     assert "refusing to start" in proc.stderr and "missing.key" in proc.stderr
+
+
+def _synthetic_stats(central) -> dict:
+    raw = central.last_retained("/kiosk-0001/stats")
+    return json.loads(raw).get("extra", {}).get("synthetic", {}) if raw else {}

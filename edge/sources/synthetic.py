@@ -44,6 +44,9 @@ class SyntheticSource:
         self._stop.set()
         self._thread.join(timeout=5)
 
+    def stats(self) -> dict[str, int]:
+        return {"produced": self.produced, "failures": self.failures}
+
     def healthy(self) -> bool:
         done = self._config.count is not None and self.produced >= self._config.count
         return done or (self._thread.is_alive() and time.monotonic() - self._last_beat < 30)

@@ -38,5 +38,5 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q -e '.[dev]'
   touch "$stamp"
 fi
-[ -f models/fetch.py ] && .venv/bin/python -m models.fetch
+.venv/bin/python -m models.fetch
 echo "setup: ready (.venv)"

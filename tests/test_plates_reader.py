@@ -13,7 +13,8 @@ from skimage import data
 
 from edge.vision.plates.ctc import CtcRecognizer
 from edge.vision.plates.lines import layout_options, split_lines
-from edge.vision.plates.plate_decode import GrammarDecoder
+from edge.vision.plates.plate_decode import GrammarDecoder, PlateCandidate
+from edge.vision.plates.plate_format import parse
 from edge.vision.plates.reader import PlateReader
 from edge.vision.plugins import TextRead
 from edge.vision.runtime import SessionFactory
@@ -119,3 +120,16 @@ def test_recogniser_batches_lines_and_exposes_posteriors(recognizer):
     reads = recognizer.read([_sign(["59-X1"], (190, 70)), _sign(["123.45"], (190, 70))])
     assert [r.text for r in reads] == ["59-X1", "123.45"]
     assert reads[0].probs is not None and reads[0].probs.shape[1] == len(recognizer.alphabet)
+
+
+def test_layout_reading_that_would_be_rejected_never_beats_an_acceptable_one(reader):
+    """A one-line plate in a squarish box split in two gives confident glyphs that are
+    not plate text (large score gap); the one-line reading that fits the grammar wins
+    even though its weakest glyph is less certain."""
+    split_wrongly = [PlateCandidate(parse("80-A6 068.68"), 0.95, 19.0)]
+    one_line = [PlateCandidate(parse("80A-668.68"), 0.14, 1.2)]
+    assert reader._better(one_line, split_wrongly)
+    assert not reader._better(split_wrongly, one_line)
+    tighter = [PlateCandidate(parse("80A-668.68"), 0.10, 0.5)]
+    assert reader._better(tighter, one_line)  # both acceptable: the better grammar fit wins
+    assert not reader._better([], one_line)

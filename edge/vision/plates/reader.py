@@ -83,13 +83,33 @@ class PlateReader:
         for i, layout, start, count in jobs:
             cands = self.decoder.decode(texts[start : start + count], layout)
             current = best[i]
-            if current is None or (
-                cands and (not current[1] or cands[0].confidence > current[1][0].confidence)
-            ):
+            if current is None or self._better(cands, current[1]):
                 best[i] = (layout, cands)
         return [
             self._accept(crop, *choice) if choice else None for crop, choice in zip(crops, best, strict=True)
         ]
+
+    def _plausible(self, cands: list[PlateCandidate]) -> bool:
+        return bool(cands) and (
+            cands[0].confidence >= self.config.min_confidence
+            and cands[0].score_gap <= self.config.max_score_gap
+        )
+
+    def _better(self, cands: list[PlateCandidate], current: list[PlateCandidate]) -> bool:
+        """Whether one layout's reading beats another's. A reading that would be
+        rejected as non-plate text never beats one that passes (a one-line plate split
+        in two still yields confident glyphs, just not plate text); among acceptable
+        readings the one the grammar explains better (smaller score gap) wins."""
+        if not cands:
+            return False
+        if not current:
+            return True
+        ok, cur_ok = self._plausible(cands), self._plausible(current)
+        if ok != cur_ok:
+            return ok
+        if ok:
+            return cands[0].score_gap < current[0].score_gap
+        return cands[0].confidence > current[0].confidence
 
     def _accept(self, crop: np.ndarray, layout: Layout, cands: list[PlateCandidate]) -> PlateRead | None:
         if not cands:

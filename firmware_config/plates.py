@@ -106,6 +106,19 @@ class PlateReaderConfig(Section):
     two_line_max_aspect: float = Field(
         default=2.6, gt=1, lt=6, description="Crops with width/height below this are read as two-line plates."
     )
+    deskew_max_slope: float = Field(
+        default=0.4,
+        ge=0,
+        le=1,
+        description="Largest text-line slope (dy/dx, 0.4 is ~22 degrees) corrected by deshearing a crop "
+        "before reading; 0 turns the correction off.",
+    )
+    deskew_min_gain: float = Field(
+        default=1.2,
+        ge=1,
+        description="Deshear only when the levelled ink row profile is this many times more peaked "
+        "(variance) than the crop as it is; chosen on the even-indexed dev crops, see models/README.md.",
+    )
     crop_margin: tuple[float, float] = Field(
         default=(0.1, 0.0),
         description="Margin added around a detected box before reading, as fractions of its (width, height); "

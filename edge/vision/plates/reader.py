@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge.vision.plates.deskew import level_text
 from edge.vision.plates.lines import Layout, layout_options, split_lines
 from edge.vision.plates.plate_decode import GrammarDecoder, PlateCandidate
 from edge.vision.plugins import Box, Detector, TextRecognizer
@@ -73,7 +74,9 @@ class PlateReader:
             return []
         jobs: list[tuple[int, Layout, int, int]] = []  # crop index, layout, first line, line count
         flat: list[np.ndarray] = []
+        cfg = self.config
         for i, crop in enumerate(crops):
+            crop = level_text(crop, cfg.deskew_max_slope, cfg.deskew_min_gain)
             for layout in layout_options(crop, self.config.two_line_max_aspect):
                 lines = split_lines(crop, layout)
                 jobs.append((i, layout, len(flat), len(lines)))

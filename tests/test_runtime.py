@@ -12,7 +12,15 @@ from onnx import TensorProto, helper, save_model
 from pydantic import ValidationError
 
 from edge.vision.plugins import Detection, Detector, PluginRegistry, TextRecognizer, UnknownBackendError
-from edge.vision.runtime import ModelLoadError, SessionFactory, choose_providers, model_metadata
+from edge.vision.runtime import (
+    MallocTrimmer,
+    ModelLoadError,
+    SessionFactory,
+    choose_providers,
+    has_dynamic_input,
+    model_metadata,
+    tune_malloc,
+)
 from firmware_config.inference import InferenceConfig
 
 
@@ -101,3 +109,46 @@ def test_registry_builds_by_type_key_and_rejects_unknown():
         registry.create(Cfg(), SessionFactory())
     with pytest.raises(TypeError):
         PluginRegistry("recognizer", TextRecognizer).add(_Constant)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def variable_width_model(tmp_path: Path) -> Path:
+    """Like a text recogniser: the width of the input is only known at run time."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 3, "w"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 3, "w"])
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "relu", [x], [y])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    path = tmp_path / "relu.onnx"
+    save_model(model, str(path))
+    return path
+
+
+def test_variable_shape_models_run_without_arena(add_one_model, variable_width_model):
+    factory = SessionFactory(InferenceConfig(arena_for_dynamic_shapes=False))
+    fixed = factory.create(add_one_model)  # only the batch dimension is symbolic
+    varying = factory.create(variable_width_model)
+    assert not has_dynamic_input(fixed)
+    assert has_dynamic_input(varying)
+    assert fixed.get_session_options().enable_cpu_mem_arena
+    assert fixed.get_session_options().enable_mem_pattern
+    assert not varying.get_session_options().enable_cpu_mem_arena
+    assert not varying.get_session_options().enable_mem_pattern
+    for width in (5, 9, 2):
+        out = varying.run(None, {"x": np.full((1, 3, width), -1.0, np.float32)})[0]
+        assert out.shape == (1, 3, width) and not out.any()
+    opted_in = SessionFactory(InferenceConfig()).create(variable_width_model)  # the default
+    assert opted_in.get_session_options().enable_cpu_mem_arena
+
+
+def test_malloc_tuning_and_trimming_call_glibc():
+    assert not tune_malloc(0, 0)  # nothing asked, nothing changed
+    assert tune_malloc(2, 0)  # glibc accepts a process-wide arena limit
+    trimmer = MallocTrimmer(1.0)
+    trimmer.maybe_trim(100.0)
+    trimmer.maybe_trim(100.5)  # not due yet
+    trimmer.maybe_trim(101.0)
+    assert trimmer.trims == 2
+    never = MallocTrimmer(0)
+    never.maybe_trim(100.0)
+    assert never.trims == 0

@@ -22,7 +22,7 @@ from edge.events import EventDraft
 from edge.vision.events import PlateEventBuilder, PresenceMonitor
 from edge.vision.models import VisionModels
 from edge.vision.motion import MotionGate
-from edge.vision.runtime import ModelLoadError
+from edge.vision.runtime import MallocTrimmer, ModelLoadError
 from edge.vision.stats import CameraCounters
 from edge.vision.tracker import PlateTracker
 from firmware_config.cameras import CameraConfig
@@ -128,6 +128,7 @@ class VisionService:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="vision-inference", daemon=True)
         self._beat = time.monotonic()
+        self._trimmer = MallocTrimmer(config.inference.malloc_trim_interval_s)
         self.append_failures = 0
         self.events_appended = 0
 
@@ -179,6 +180,7 @@ class VisionService:
     def _run(self) -> None:
         while not self._stop.is_set() or any(len(ln.camera.queue) for ln in self.lanes):
             self._beat = time.monotonic()
+            self._trimmer.maybe_trim(self._beat)
             got = False
             for lane in self.lanes:
                 frame = lane.camera.get(timeout=0)

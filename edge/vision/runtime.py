@@ -9,6 +9,8 @@ start."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -67,15 +69,89 @@ def choose_providers(wanted: Sequence[str], available: Sequence[str]) -> list[st
     return chosen
 
 
+# glibc mallopt parameter numbers (malloc.h)
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
+
+
+def _libc_function(name: str) -> Any | None:
+    """A glibc function by name, or None on a C library without it (musl, macOS)."""
+    lib = ctypes.util.find_library("c")
+    try:
+        return getattr(ctypes.CDLL(lib), name) if lib else None
+    except (OSError, AttributeError):
+        return None
+
+
+def tune_malloc(arena_max: int, mmap_threshold_kb: int) -> bool:
+    """Bound glibc's heap growth for a process that decodes 2.7 MB frames on several
+    threads. Environment variables (MALLOC_ARENA_MAX) are read only at process start,
+    so this uses `mallopt` instead; it must run before the capture and onnxruntime
+    threads exist, which is why the session factory calls it. Returns False (and
+    changes nothing) without glibc's `mallopt` or when both settings are 0."""
+    if arena_max <= 0 and mmap_threshold_kb <= 0:
+        return False
+    mallopt = _libc_function("mallopt")
+    if mallopt is None:
+        log.info("mallopt not available; malloc tuning skipped")
+        return False
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    mallopt.restype = ctypes.c_int
+    ok = True
+    if arena_max > 0:
+        ok &= mallopt(_M_ARENA_MAX, arena_max) == 1
+    if mmap_threshold_kb > 0:
+        threshold = mmap_threshold_kb * 1024
+        ok &= mallopt(_M_MMAP_THRESHOLD, threshold) == 1
+        ok &= mallopt(_M_TRIM_THRESHOLD, 2 * threshold) == 1
+    if not ok:
+        log.warning(
+            "mallopt refused a setting (arena_max=%d, mmap_threshold_kb=%d)", arena_max, mmap_threshold_kb
+        )
+    return bool(ok)
+
+
+class MallocTrimmer:
+    """Hands freed heap pages back to the system every `interval_s` (glibc
+    `malloc_trim`). Decoded frames, crops and recogniser tensors of varying sizes
+    leave free holes in the heap that glibc keeps mapped; trimming them about once a
+    second costs well under a millisecond and keeps RSS near what is really in use.
+    Does nothing where `malloc_trim` does not exist or `interval_s` is 0."""
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self._trim = _libc_function("malloc_trim") if interval_s > 0 else None
+        if self._trim is not None:
+            self._trim.argtypes = (ctypes.c_size_t,)
+            self._trim.restype = ctypes.c_int
+        self._due = 0.0
+        self.trims = 0
+
+    def maybe_trim(self, now: float) -> None:
+        if self._trim is None or now < self._due:
+            return
+        self._due = now + self.interval_s
+        self._trim(0)
+        self.trims += 1
+
+
 class SessionFactory:
-    """Builds tuned `onnxruntime.InferenceSession`s from one `InferenceConfig`."""
+    """Builds tuned `onnxruntime.InferenceSession`s from one `InferenceConfig`.
+
+    Building one also applies the config's process-wide malloc limits (`tune_malloc`),
+    because the factory is created once, before any model or camera thread starts."""
 
     def __init__(self, config: InferenceConfig | None = None) -> None:
         self.config = config or InferenceConfig()
         self.providers = choose_providers(self.config.providers, ort.get_available_providers())
+        self.malloc_tuned = tune_malloc(self.config.malloc_arena_max, self.config.malloc_mmap_threshold_kb)
 
-    def session_options(self) -> ort.SessionOptions:
+    def session_options(self, *, dynamic_shape: bool = False) -> ort.SessionOptions:
+        """Options for one session; `dynamic_shape` models skip the arena and memory
+        pattern unless `arena_for_dynamic_shapes` is set (see InferenceConfig)."""
         cfg = self.config
+        planned = not dynamic_shape or cfg.arena_for_dynamic_shapes
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = cfg.intra_op_threads
         opts.inter_op_num_threads = cfg.inter_op_threads
@@ -83,6 +159,8 @@ class SessionFactory:
             ort.ExecutionMode.ORT_SEQUENTIAL if cfg.inter_op_threads == 1 else ort.ExecutionMode.ORT_PARALLEL
         )
         opts.graph_optimization_level = _OPT_LEVELS[cfg.graph_optimization]
+        opts.enable_cpu_mem_arena = cfg.cpu_mem_arena and planned
+        opts.enable_mem_pattern = cfg.mem_pattern and planned
         spin = "1" if cfg.allow_spinning else "0"
         opts.add_session_config_entry("session.intra_op.allow_spinning", spin)
         opts.add_session_config_entry("session.inter_op.allow_spinning", spin)
@@ -96,6 +174,11 @@ class SessionFactory:
             raise ModelLoadError(path, "file not found (run `python -m models.fetch`)")
         try:
             session = ort.InferenceSession(str(path), self.session_options(), providers=self.providers)
+            if has_dynamic_input(session) and not self.config.arena_for_dynamic_shapes:
+                # The input shape is only known once loaded; reload without the arena.
+                del session
+                opts = self.session_options(dynamic_shape=True)
+                session = ort.InferenceSession(str(path), opts, providers=self.providers)
         except Exception as exc:  # onnxruntime raises several unrelated exception types
             raise ModelLoadError(path, f"{type(exc).__name__}: {exc}") from exc
         used = session.get_providers()
@@ -103,6 +186,12 @@ class SessionFactory:
             log.warning("model %s runs on %s instead of %s", path.name, used[0], self.providers[0])
         log.info("loaded model %s on %s", path.name, used[0] if used else "?")
         return session
+
+
+def has_dynamic_input(session: ort.InferenceSession) -> bool:
+    """True when any input dimension other than the batch is symbolic (e.g. a text
+    recogniser's width), i.e. memory planned for one run does not fit the next."""
+    return any(not isinstance(dim, int) for inp in session.get_inputs() for dim in inp.shape[1:])
 
 
 def model_metadata(session: ort.InferenceSession) -> dict[str, Any]:

@@ -1,9 +1,15 @@
 """Vision speed benchmark (one command, prints a table):
 
-    .venv/bin/python bench/vision.py [--seconds 6]
+    .venv/bin/python bench/vision.py [--seconds 6] [--inference KEY=VALUE ...]
+
+`--inference` overrides device defaults (e.g. `intra_op_threads=0 malloc_arena_max=0
+malloc_trim_interval_s=0` for the settings before issue 4's tuning) so settings can
+be compared on the same machine minutes apart.
 
 In one run, on a rendered 720p clip (models/demo/make_video.py):
-  1. bare onnxruntime latency of every model, on the exact tensors the pipeline fed it;
+  1. bare onnxruntime latency of every model, on the exact tensors the pipeline fed it,
+     on the pipeline's own sessions (same threads and memory settings), timed right
+     before and right after the measured pass;
   2. the full plate pipeline per frame (gate off: every frame analysed) and the ratio
      to the sum of its models' bare time per frame; frames/s end to end;
   3. process CPU on a static scene with and without motion gating;
@@ -132,13 +138,13 @@ def machine() -> str:
     )
 
 
-def rss_child(clip: str, seconds: float, plates: dict) -> int:
+def rss_child(clip: str, seconds: float, plates: dict, inference: dict) -> int:
     """Two 720p cameras replaying in real time through the plate pipeline; print peak RSS (kB)."""
     cams = [
         CameraConfig(id=f"cam{i}", kind="file", url=clip, replay_speed=1.0, loop=True, queue_size=2)
         for i in range(2)
     ]
-    service = VisionService(VisionConfig(plates=plates), cams, lambda draft: None)
+    service = VisionService(VisionConfig(plates=plates, inference=inference), cams, lambda draft: None)
     service.start()
     peak = 0
     end = time.monotonic() + seconds
@@ -170,20 +176,28 @@ def main() -> int:
         help="plate detector backend (default: the one the device config defaults to)",
     )
     parser.add_argument("--plate-model", default=None, help="detector model: manifest name or .onnx path")
+    parser.add_argument(
+        "--inference",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override an InferenceConfig field for the whole run (e.g. intra_op_threads=0), to compare settings",
+    )
     parser.add_argument("--rss-child", nargs=2, metavar=("CLIP", "SECONDS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     detector: dict = {} if args.plate_detector == "config" else {"type": args.plate_detector}
     if args.plate_model:
         detector = {"type": detector.get("type", "yolo"), "model": args.plate_model}
     plates = {"detector": detector} if detector else {}
+    inference = dict(kv.split("=", 1) for kv in args.inference)  # pydantic converts the strings
     if args.rss_child:
-        return rss_child(args.rss_child[0], float(args.rss_child[1]), plates)
+        return rss_child(args.rss_child[0], float(args.rss_child[1]), plates, inference)
 
     print(f"machine: {machine()}")
     work = Path(tempfile.mkdtemp(prefix="bench-vision-"))
     clip = render_demo_video(work / "pass.mp4", seconds=args.seconds)
     static = render_demo_video(work / "static.mp4", seconds=args.static_seconds, car=False)
-    vision = VisionConfig(plates=plates, faces={"type": "blazeface"})
+    vision = VisionConfig(plates=plates, faces={"type": "blazeface"}, inference=inference)
     print(f"plate detector: {vision.plates.detector.type} ({vision.plates.detector.model})")
     inf = vision.inference
     print(
@@ -286,6 +300,7 @@ def main() -> int:
             "--plate-detector",
             args.plate_detector,
             *(["--plate-model", args.plate_model] if args.plate_model else []),
+            *(f"--inference={kv}" for kv in args.inference),
         ],
         capture_output=True,
         text=True,

@@ -5,17 +5,13 @@ pinging the systemd watchdog, logs each fault and the reconnects, and stops clea
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.broker import wait_until
+from tests.daemon_process import supervised_daemon
 from tests.test_camera_faults import ScriptedMjpegServer
 
 pytestmark = pytest.mark.broker
@@ -46,40 +42,16 @@ vision: {{faces: {{type: blazeface}}}}
 logging: {{level: info, format: json}}
 """
     )
-    notify_path = str(tmp_path / "notify.sock")
-    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    notify.bind(notify_path)
-    notify.settimeout(20)
-    env = {**os.environ, "NOTIFY_SOCKET": notify_path, "WATCHDOG_USEC": "2000000"}
-    with server:
-        daemon = subprocess.Popen(
-            [sys.executable, "-m", "edge.cli", "run", "--config", str(config)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            assert notify.recv(200).startswith(b"READY=1")
-            assert wait_until(lambda: server.connections >= 3, 30), "camera did not reconnect twice"
-            time.sleep(1.0)
-            # the watchdog is still being fed after the faults: the daemon is healthy
-            deadline = time.monotonic() + 10
-            pings = 0
-            while pings < 2 and time.monotonic() < deadline:
-                if notify.recv(200) == b"WATCHDOG=1":
-                    pings += 1
-            assert pings == 2
-            assert daemon.poll() is None
-        finally:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                out, _ = daemon.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                out, _ = daemon.communicate()
-            notify.close()
-    assert daemon.returncode == 0, out[-3000:]
+    with server, supervised_daemon(config, tmp_path, watchdog_usec=2_000_000) as daemon:
+        assert daemon.next_state().startswith(b"READY=1")
+        assert wait_until(lambda: server.connections >= 3, 30), "camera did not reconnect twice"
+        time.sleep(1.0)
+        # the watchdog is still being fed after the faults: the daemon is healthy
+        assert daemon.watchdog_pings(2, timeout_s=10) == 2
+        assert daemon.proc.poll() is None
+        returncode = daemon.terminate()
+    out = daemon.output
+    assert returncode == 0, out[-3000:]
     messages = []
     for line in out.splitlines():
         try:

@@ -4,9 +4,6 @@ with mutual TLS and ACLs, sd_notify over a real unix socket, SIGTERM shutdown.""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.broker import CENTRAL, wait_until, write_device_config
+from tests.daemon_process import supervised_daemon
 
 pytestmark = pytest.mark.broker
 
@@ -33,46 +31,23 @@ def write_config(path: Path, broker, pki, device_id: str, *, rate: float, count:
 def test_daemon_publishes_notifies_and_stops_cleanly(tmp_path, tls_broker, test_pki, subscriber_factory):
     config = write_config(tmp_path / "config.yaml", tls_broker, test_pki, "kiosk-0001", rate=50, count=100)
     central = subscriber_factory(tls_broker, creds=test_pki.issue(CENTRAL))
-    notify_path = str(tmp_path / "notify.sock")
-    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    notify.bind(notify_path)
-    notify.settimeout(15)
-    env = {**os.environ, "NOTIFY_SOCKET": notify_path, "WATCHDOG_USEC": "3000000"}
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "edge.cli", "run", "--config", str(config)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert notify.recv(200).startswith(b"READY=1")
-        assert notify.recv(200) == b"WATCHDOG=1"
+    with supervised_daemon(config, tmp_path, watchdog_usec=3_000_000) as daemon:
+        assert daemon.next_state().startswith(b"READY=1")
+        assert daemon.next_state() == b"WATCHDOG=1"
         assert wait_until(lambda: len(central.unique_event_ids()) >= 100, 30), "100 events at the subscriber"
         assert wait_until(lambda: central.last_retained("/kiosk-0001/status") == b"online", 5), (
             "online status"
         )
         assert wait_until(lambda: central.last_retained("/kiosk-0001/stats") is not None, 5), "stats"
         assert wait_until(lambda: _synthetic_stats(central).get("produced") == 100, 10), "producer stats"
-        daemon.send_signal(signal.SIGTERM)
-        out, err = daemon.communicate(timeout=30)
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-    assert daemon.returncode == 0, err
-    states = []
-    while True:
-        try:
-            states.append(notify.recv(200))
-        except TimeoutError:
-            break
-        notify.settimeout(0.5)
-    assert b"STOPPING=1" in states
+        returncode = daemon.terminate()
+    assert returncode == 0, daemon.output[-3000:]
+    assert b"STOPPING=1" in daemon.states
     events = central.events()
     assert sorted({e["seq"] for e in events}) == list(range(1, 101))
     assert {e["device_id"] for e in events} == {"kiosk-0001"}
     assert central.last_retained("/kiosk-0001/status") == b"offline"
-    logs = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    logs = [json.loads(line) for line in daemon.output.splitlines() if line.startswith("{")]
     assert any(entry["msg"] == "daemon stopped" for entry in logs)
 
 

@@ -83,8 +83,10 @@ def check_database(db: Path, promised: list[str]) -> int:
         counters = dict(conn.execute("SELECT name, value FROM counters").fetchall())
         depth, size = conn.execute("SELECT count(*), coalesce(sum(size), 0) FROM messages").fetchone()
         orphans = conn.execute(
-            "SELECT count(*) FROM messages a WHERE kind = 'attachment' AND NOT EXISTS "
-            "(SELECT 1 FROM messages e WHERE e.kind = 'event' AND e.event_id = a.event_id)"
+            # NOT IN over a subquery is planned with a temporary index: linear, not quadratic,
+            # in the number of rows (the database keeps growing over the hundred kills)
+            "SELECT count(*) FROM messages WHERE kind = 'attachment' AND event_id NOT IN "
+            "(SELECT event_id FROM messages WHERE kind = 'event')"
         ).fetchone()[0]
     finally:
         conn.close()

@@ -197,3 +197,33 @@ def test_fast_publish_properties_encode_exactly_like_paho():
     only_ct = Properties(PacketTypes.PUBLISH)
     only_ct.ContentType = "image/jpeg"
     assert _PublishProperties("image/jpeg", None, ()).pack() == only_ct.pack()
+
+
+def test_a_burst_of_publishes_is_corked_and_all_of_it_arrives(plain_broker, subscriber_factory):
+    """The feeder publishes a refill as one corked burst (fewer TCP segments); the
+    socket is uncorked when the burst ends, so nothing waits for the kernel's timer."""
+    import socket
+
+    from edge.publisher.client import Acked, BrokerLink, Connected
+
+    sub: Subscriber = subscriber_factory(plain_broker, "devices/burst/#")
+    link = BrokerLink(
+        plain_broker.mqtt_config(), "burst", will_topic="devices/burst/status", tls_context=None, max_messages=60
+    )
+    link.open()
+    try:
+        assert wait_until(lambda: any(isinstance(e, Connected) for e in link.poll(0.05)), 5)
+        sock = link._client.socket()
+        with link.burst():
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_CORK) == 1
+            mids = [link.publish("devices/burst/events/selftest", b"%d" % i) for i in range(50)]
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_CORK) == 0
+        acked: set[int] = set()
+        deadline = time.monotonic() + 5
+        while len(acked) < 50 and time.monotonic() < deadline:
+            acked |= {e.mid for e in link.poll(0.05) if isinstance(e, Acked) and e.ok}
+        assert acked == set(mids)
+        assert wait_until(lambda: len(sub.raw()) == 50, 5)
+        assert sorted(int(m.payload) for m in sub.raw()) == list(range(50))
+    finally:
+        link.close()

@@ -65,6 +65,12 @@ class Feeder:
         window, ahead = self._window, self._ahead
         if not ahead or window.free() <= 0:
             return
+        with link.burst():
+            published = self._publish_while_room(link)
+        self._stats.count(published=published, inflight=window.messages)
+
+    def _publish_while_room(self, link: BrokerLink) -> int:
+        window, ahead = self._window, self._ahead
         published = 0
         wall = time.time()
         while ahead and window.free() > 0:
@@ -87,4 +93,4 @@ class Feeder:
             ahead.popleft()
             window.add(mid, message.row_id, message)
             published += 1
-        self._stats.count(published=published, inflight=window.messages)
+        return published

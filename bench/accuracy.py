@@ -1,6 +1,7 @@
 """Plate reading accuracy and speed on the dev sets in ../shared (one command):
 
     .venv/bin/python bench/accuracy.py [--dataset DIR] [--threads N]
+        [--recognizer-model NAME] [--compare-recognizer NAME ...]
 
 Prints one table per question, ours and the baselines measured side by side in the
 same run on this machine:
@@ -153,6 +154,16 @@ def main() -> int:
     ap.add_argument(
         "--detector-model", help="detector manifest name or .onnx path (default: the configured one)"
     )
+    ap.add_argument(
+        "--recognizer-model", help="recogniser manifest name or .onnx path (default: the configured one)"
+    )
+    ap.add_argument(
+        "--compare-recognizer",
+        action="append",
+        default=[],
+        metavar="MODEL",
+        help="also read crops and scenes with this recogniser (repeatable; before/after in one run)",
+    )
     ap.add_argument("--no-baselines", action="store_true", help="only our configuration (faster)")
     args = ap.parse_args()
     if not (args.dataset / "scenes" / "labels.csv").is_file():
@@ -168,6 +179,10 @@ def main() -> int:
     if args.detector_model:
         ours_cfg = ours_cfg.model_copy(
             update={"detector": YoloPlateDetectorConfig(model=args.detector_model)}
+        )
+    if args.recognizer_model:
+        ours_cfg = ours_cfg.model_copy(
+            update={"recognizer": ours_cfg.recognizer.model_copy(update={"model": args.recognizer_model})}
         )
     det = detectors.create(ours_cfg.detector, sessions)
     rec = recognizers.create(ours_cfg.recognizer, sessions)
@@ -228,6 +243,16 @@ def main() -> int:
     variants: list[tuple[str, Callable[[np.ndarray], str]]] = []
 
     variants.append((f"ours: {ours_cfg.recognizer.model} per line + grammar CTC", reader_fn(reader)))
+    compared = {
+        model: PlateReader(
+            det,
+            recognizers.create(ours_cfg.recognizer.model_copy(update={"model": model}), sessions),
+            ours_cfg,
+        )
+        for model in args.compare_recognizer
+    }
+    for model, alt_reader in compared.items():
+        variants.append((f"{model} per line + grammar CTC", reader_fn(alt_reader)))
     if not args.no_baselines:
         for model in ("ppocr_v6_rec_small_plate", "ppocr_v4_rec", "ppocr_v6_rec_small"):
             alt = recognizers.create(CtcRecognizerConfig(model=model), sessions)
@@ -264,6 +289,11 @@ def main() -> int:
     )
 
     rows = [end_to_end_row("ours: detector + reader", reader, scenes, files, part) for part, files in parts]
+    for model, alt_reader in compared.items():
+        rows += [
+            end_to_end_row(f"detector + reader on {model}", alt_reader, scenes, files, part)
+            for part, files in parts
+        ]
     if not args.no_baselines:
         rows += [
             end_to_end_row("baseline: PP-OCRv6 det + our reader", pp_reader, scenes, files, part)

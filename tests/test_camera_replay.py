@@ -163,3 +163,34 @@ def test_garbage_video_file_is_an_open_failure_and_the_camera_keeps_trying(tmp_p
         assert cam.healthy()
     finally:
         cam.stop()
+
+
+def test_decoder_reuses_released_buffers_and_never_overwrites_held_frames(tmp_path: Path) -> None:
+    path = tmp_path / "clip.avi"
+    write_video(path, 12)
+    src = open_source("file", str(path), replay_speed=0, pool_size=3)
+    held = [src.read() for _ in range(4)]  # all still referenced: no buffer may be reused
+    assert len({id(f) for f in held}) == 4
+    assert all(abs(f.mean() - (i * 9) % 256) < 4 for i, f in enumerate(held))
+    del held
+    seen = []
+    for i in range(4, 12):
+        frame = src.read()
+        seen.append(id(frame))
+        assert abs(frame.mean() - (i * 9) % 256) < 4
+        del frame  # released: the next read may decode into it
+    src.close()
+    assert src._pool.reused >= 7 and len(set(seen)) <= 3
+
+
+def test_crop_view_keeps_its_frame_out_of_the_pool(tmp_path: Path) -> None:
+    path = tmp_path / "clip.avi"
+    write_video(path, 6)
+    src = open_source("file", str(path), replay_speed=0, pool_size=2)
+    first = src.read()
+    crop = first[10:40, 20:60]  # a view: keeps `first` alive and in use
+    del first
+    later = [src.read().mean() for _ in range(5)]
+    src.close()
+    assert crop.mean() < 4  # frame 0 (black) was never decoded over
+    assert all(abs(m - 9 * (i + 1)) < 4 for i, m in enumerate(later))

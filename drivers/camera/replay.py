@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from drivers.camera.pool import FramePool
 from drivers.camera.sources import (
     CorruptFrame,
     Pacer,
@@ -18,6 +19,7 @@ from drivers.camera.sources import (
     StreamEnded,
     check_frame,
     decoder_params,
+    read_into_pool,
 )
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
@@ -27,10 +29,17 @@ class VideoFileSource:
     """A video file decoded by OpenCV/FFmpeg, paced at the file's own frame rate."""
 
     def __init__(
-        self, path: Path, *, speed: float = 1.0, loop: bool = False, decode_threads: int = 1
+        self,
+        path: Path,
+        *,
+        speed: float = 1.0,
+        loop: bool = False,
+        decode_threads: int = 1,
+        pool_size: int = 4,
     ) -> None:
         self.path = path
         self.loop = loop
+        self._pool = FramePool(pool_size)
         self._cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, decoder_params(decode_threads))
         if not self._cap.isOpened():
             self._cap.release()
@@ -41,11 +50,11 @@ class VideoFileSource:
         self._shape: tuple[int, ...] | None = None
 
     def read(self) -> np.ndarray:
-        ok, image = self._cap.read()
+        ok, image = read_into_pool(self._cap, self._pool)
         if not ok and self.loop:
             self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
             self._pacer.restart()
-            ok, image = self._cap.read()
+            ok, image = read_into_pool(self._cap, self._pool)
         if not ok:
             raise StreamEnded(f"end of {self.path.name}")
         self._pacer.wait()

@@ -56,6 +56,7 @@ def build_camera(cfg: CameraConfig) -> Camera:
             open_timeout_s=cfg.open_timeout_s,
             read_timeout_s=cfg.read_timeout_s,
             decode_threads=cfg.decode_threads,
+            pool_size=cfg.queue_size + 2,  # queued frames, the one analysed, the one decoding
         )
 
     replay = cfg.kind == "file"

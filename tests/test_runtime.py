@@ -152,3 +152,40 @@ def test_malloc_tuning_and_trimming_call_glibc():
     never = MallocTrimmer(0)
     never.maybe_trim(100.0)
     assert never.trims == 0
+
+
+def test_graph_fusion_keeps_the_recogniser_outputs_and_leaves_other_models_alone(plates_dir):
+    """The load-time rewrites are exact algebra: the real PP-OCR recogniser gives the
+    same posteriors (to float rounding, < 1e-3 in probability) on real plate line crops, fused or not."""
+    import csv
+
+    import cv2
+    import onnx
+
+    from edge.vision.graph_fusion import fuse_for_cpu
+    from edge.vision.plates.ctc import CtcRecognizer
+    from edge.vision.plates.lines import layout_options, split_lines
+    from firmware_config.plates import CtcRecognizerConfig
+    from models.manifest import resolve_model
+
+    fused = CtcRecognizer.from_config(CtcRecognizerConfig(), SessionFactory())
+    plain = CtcRecognizer.from_config(
+        CtcRecognizerConfig(), SessionFactory(InferenceConfig(fuse_graphs=False))
+    )
+    with (plates_dir / "ocr" / "labels.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))[::25]
+    lines = []
+    for row in rows:
+        crop = cv2.imread(str(plates_dir / "ocr" / row["file"]))
+        lines += split_lines(crop, layout_options(crop, 2.6)[0])
+    a, b = fused.posteriors(lines), plain.posteriors(lines)
+    assert a.shape == b.shape and float(np.abs(a - b).max()) < 1e-3  # probabilities; rounding only
+    assert [r.text for r in fused.read(lines)] == [r.text for r in plain.read(lines)]
+
+    model = onnx.load(str(resolve_model(CtcRecognizerConfig().model)))
+    report = fuse_for_cpu(model)
+    assert report.hardswish > 0 and report.conv_affine > 0
+    assert not any(n.op_type == "Clip" for n in model.graph.node)  # every hard-swish was fused
+    onnx.checker.check_model(model)
+    detector = onnx.load(str(resolve_model("plate_det_416")))
+    assert fuse_for_cpu(detector).total == 0

@@ -16,8 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import onnx
 import onnxruntime as ort
 
+from edge.vision.graph_fusion import fuse_for_cpu
 from firmware_config.inference import InferenceConfig
 
 log = logging.getLogger(__name__)
@@ -167,18 +169,32 @@ class SessionFactory:
         opts.log_severity_level = 3
         return opts
 
+    def _model_source(self, path: Path) -> str | bytes:
+        """The file path, or the model's bytes after `fuse_for_cpu` when that found
+        something to fuse (PP-OCR recognisers); the file on disk is never changed."""
+        if not self.config.fuse_graphs:
+            return str(path)
+        model = onnx.load(str(path))
+        report = fuse_for_cpu(model)
+        if not report.total:
+            return str(path)
+        log.info("model %s: %s", path.name, report)
+        return model.SerializeToString()
+
     def create(self, model_path: str | Path) -> ort.InferenceSession:
         """Load one model; raises `ModelLoadError` with the path on any failure."""
         path = Path(model_path)
         if not path.is_file():
             raise ModelLoadError(path, "file not found (run `python -m models.fetch`)")
         try:
-            session = ort.InferenceSession(str(path), self.session_options(), providers=self.providers)
+            model = self._model_source(path)
+            session = ort.InferenceSession(model, self.session_options(), providers=self.providers)
             if has_dynamic_input(session) and not self.config.arena_for_dynamic_shapes:
                 # The input shape is only known once loaded; reload without the arena.
                 del session
                 opts = self.session_options(dynamic_shape=True)
-                session = ort.InferenceSession(str(path), opts, providers=self.providers)
+                session = ort.InferenceSession(model, opts, providers=self.providers)
+            del model
         except Exception as exc:  # onnxruntime raises several unrelated exception types
             raise ModelLoadError(path, f"{type(exc).__name__}: {exc}") from exc
         used = session.get_providers()

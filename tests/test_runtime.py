@@ -189,3 +189,17 @@ def test_graph_fusion_keeps_the_recogniser_outputs_and_leaves_other_models_alone
     onnx.checker.check_model(model)
     detector = onnx.load(str(resolve_model("plate_det_416")))
     assert fuse_for_cpu(detector).total == 0
+
+
+def test_factory_sets_opencv_threads_process_wide():
+    import cv2
+
+    before = cv2.getNumThreads()
+    try:
+        SessionFactory(InferenceConfig(opencv_threads=1))
+        assert cv2.getNumThreads() == 1
+        cv2.setNumThreads(3)
+        SessionFactory(InferenceConfig(opencv_threads=0))  # 0 leaves OpenCV's setting alone
+        assert cv2.getNumThreads() == 3
+    finally:
+        cv2.setNumThreads(before)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import cv2
 import onnx
 import onnxruntime as ort
 
@@ -141,13 +142,18 @@ class MallocTrimmer:
 class SessionFactory:
     """Builds tuned `onnxruntime.InferenceSession`s from one `InferenceConfig`.
 
-    Building one also applies the config's process-wide malloc limits (`tune_malloc`),
-    because the factory is created once, before any model or camera thread starts."""
+    Building one also applies the config's process-wide malloc limits (`tune_malloc`)
+    and OpenCV thread count, because the factory is created once, before any model
+    or camera thread starts."""
 
     def __init__(self, config: InferenceConfig | None = None) -> None:
         self.config = config or InferenceConfig()
         self.providers = choose_providers(self.config.providers, ort.get_available_providers())
         self.malloc_tuned = tune_malloc(self.config.malloc_arena_max, self.config.malloc_mmap_threshold_kb)
+        if self.config.opencv_threads > 0:
+            # Process-wide, like the malloc limits: OpenCV's own worker pool spins
+            # (sched_yield) after every parallel resize/convert, next to the decoders.
+            cv2.setNumThreads(self.config.opencv_threads)
 
     def session_options(self, *, dynamic_shape: bool = False) -> ort.SessionOptions:
         """Options for one session; `dynamic_shape` models skip the arena and memory

@@ -4,10 +4,10 @@
     for plate in reader.read(frame_bgr): print(plate.text, plate.confidence)
 
 The detector gives plate boxes; each crop is classified one-line/two-line, split into
-text lines, and *all* lines of all plates in the frame are read in one recogniser
-batch. Each plate is then decoded against the Vietnamese plate grammar; crops whose
-text fits no plate format (logos, signs, stickers) are dropped here, which is what
-lifts detection precision beyond the detector's own."""
+text lines, and the lines of each crop are read in one recogniser batch. Each plate
+is then decoded against the Vietnamese plate grammar; crops whose text fits no plate
+format (logos, signs, stickers) are dropped here, which is what lifts detection
+precision beyond the detector's own."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import numpy as np
 from edge.vision.plates.deskew import level_text
 from edge.vision.plates.lines import Layout, layout_options, split_lines
 from edge.vision.plates.plate_decode import GrammarDecoder, PlateCandidate
-from edge.vision.plugins import Box, Detector, TextRecognizer
+from edge.vision.plugins import Box, Detector, TextRead, TextRecognizer
 from firmware_config.plates import PlateReaderConfig
 
 
@@ -69,19 +69,25 @@ class PlateReader:
         return self.read_crops([crop_bgr])[0]
 
     def read_crops(self, crops: list[np.ndarray]) -> list[PlateRead | None]:
-        """Read plate crops; all their text lines go to the recogniser in one batch."""
+        """Read plate crops; the text lines of one crop (every layout tried) go to the
+        recogniser in one batch. One batch per crop, not per frame: a batch is padded
+        to its widest line and costs batch x width on one thread, so a 320 px plate
+        batched with a false box's two 100 px lines cost 3 x 320 px of work, held the
+        largest tensors in the arena, and made a plate's reading depend on whatever
+        else was in the frame."""
         if not crops:
             return []
         jobs: list[tuple[int, Layout, int, int]] = []  # crop index, layout, first line, line count
-        flat: list[np.ndarray] = []
+        texts: list[TextRead] = []
         cfg = self.config
         for i, crop in enumerate(crops):
             crop = level_text(crop, cfg.deskew_max_slope, cfg.deskew_min_gain)
+            lines: list[np.ndarray] = []
             for layout in layout_options(crop, self.config.two_line_max_aspect):
-                lines = split_lines(crop, layout)
-                jobs.append((i, layout, len(flat), len(lines)))
-                flat.extend(lines)
-        texts = self.recognizer.read(flat)
+                split = split_lines(crop, layout)
+                jobs.append((i, layout, len(texts) + len(lines), len(split)))
+                lines.extend(split)
+            texts.extend(self.recognizer.read(lines))
         best: list[tuple[Layout, list[PlateCandidate]] | None] = [None] * len(crops)
         for i, layout, start, count in jobs:
             cands = self.decoder.decode(texts[start : start + count], layout)

@@ -46,6 +46,16 @@ class MotionConfig(Section):
     hold_frames: int = Field(
         default=5, ge=0, le=300, description="Frames still analysed after motion stops (vehicle halting)."
     )
+    still_stride: int = Field(
+        default=2,
+        ge=1,
+        le=25,
+        description=(
+            "While the gate is closed (still scene), compare only every Nth frame; the others are "
+            "decoded but not converted or compared (video sources). Motion is then seen at most N-1 "
+            "frames later; 1 compares every frame."
+        ),
+    )
     zones: list[list[NormPoint]] = Field(
         default_factory=list,
         description="Polygons where motion counts (fractions of width/height); empty = the whole frame.",

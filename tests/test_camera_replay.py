@@ -194,3 +194,16 @@ def test_crop_view_keeps_its_frame_out_of_the_pool(tmp_path: Path) -> None:
     src.close()
     assert crop.mean() < 4  # frame 0 (black) was never decoded over
     assert all(abs(m - 9 * (i + 1)) < 4 for i, m in enumerate(later))
+
+
+def test_stride_passes_over_frames_without_converting_them(tmp_path: Path) -> None:
+    path = tmp_path / "clip.avi"
+    write_video(path, 12)
+    src = lambda: open_source("file", str(path), replay_speed=0)  # noqa: E731
+    cam = Camera("replay", src, queue_size=2, lossless=True, finite=True)
+    cam.stride = 3
+    frames = collect(cam)
+    stats = cam.stats()
+    assert [f.seq for f in frames] == [1, 2, 3, 4]
+    assert all(abs(f.image.mean() - (i * 3 * 9) % 256) < 4 for i, f in enumerate(frames))  # frames 0, 3, 6, 9
+    assert stats.frames_captured == 12 and stats.frames_skipped == 8

@@ -88,6 +88,10 @@ def test_replayed_clip_gives_one_plate_event(demo_clip, outbox: Outbox) -> None:
     assert [a["id"] for a in plates[0]["attachments"]] == [body["crop_attachment_id"]]
     stats = service.stats()["cameras"]["north"]
     assert stats["gated"] > 0 and stats["analysed"] > 0  # the empty road was skipped
+    # while the road was still, every other frame was only decoded (still_stride 2)
+    assert stats["frames_skipped"] > 0
+    assert stats["frames_captured"] == demo_clip.frames
+    assert stats["analysed"] + stats["gated"] + stats["frames_skipped"] == demo_clip.frames
 
 
 def test_dead_camera_does_not_stop_the_others(tmp_path: Path, demo_clip, outbox: Outbox) -> None:

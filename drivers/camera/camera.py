@@ -41,7 +41,7 @@ class CameraStats:
     frames_dropped: int
     """Frames thrown away because inference fell behind (oldest first)."""
     frames_skipped: int
-    """Frames not queued because of the configured frame-rate cap."""
+    """Frames not queued because of the configured frame-rate cap or the `stride`."""
     corrupt_frames: int
     connects: int
     reconnects: int
@@ -85,6 +85,11 @@ class Camera:
         self._last_frame_mono: float | None = None
         self._last_error: str | None = None
         self._seq = 0
+        self.stride = 1
+        """Queue every `stride`-th frame and pass over the others cheaply (sources with
+        `skip()`: decoded, not converted). Set by the consumer, e.g. 2 while the motion
+        gate sees a still scene; 1 (every frame) otherwise. Skips count as skipped."""
+        self._to_skip = 0
         self._counts = dict.fromkeys(
             ("captured", "skipped", "corrupt", "connects", "stalls", "disconnects", "open_failures"), 0
         )
@@ -178,8 +183,12 @@ class Camera:
         last_queued = 0.0
         while not self._stop.is_set():
             self._beat = time.monotonic()
+            skipping = self.stride > 1 and self._to_skip > 0 and hasattr(source, "skip")
             try:
-                image = source.read()
+                if skipping:
+                    source.skip()  # type: ignore[attr-defined]
+                else:
+                    image = source.read()
             except CorruptFrame as exc:
                 corrupt_run += 1
                 self._count("corrupt", f"corrupt frame: {exc}")
@@ -209,6 +218,11 @@ class Camera:
             self._count("captured")
             with self._lock:
                 self._last_frame_mono = now
+            if skipping:
+                self._to_skip -= 1
+                self._count("skipped")
+                continue
+            self._to_skip = self.stride - 1
             if self._min_interval and now - last_queued < self._min_interval:
                 self._count("skipped")
                 continue

@@ -52,8 +52,7 @@ class VideoFileSource:
     def read(self) -> np.ndarray:
         ok, image = read_into_pool(self._cap, self._pool)
         if not ok and self.loop:
-            self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            self._pacer.restart()
+            self._restart()
             ok, image = read_into_pool(self._cap, self._pool)
         if not ok:
             raise StreamEnded(f"end of {self.path.name}")
@@ -61,6 +60,20 @@ class VideoFileSource:
         image = check_frame(image, self._shape)
         self._shape = image.shape
         return image
+
+    def skip(self) -> None:
+        """Advance one frame without converting it to BGR (see `OpenCVStream.skip`)."""
+        ok = self._cap.grab()
+        if not ok and self.loop:
+            self._restart()
+            ok = self._cap.grab()
+        if not ok:
+            raise StreamEnded(f"end of {self.path.name}")
+        self._pacer.wait()
+
+    def _restart(self) -> None:
+        self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+        self._pacer.restart()
 
     def close(self) -> None:
         self._cap.release()

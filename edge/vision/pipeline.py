@@ -210,7 +210,11 @@ class VisionService:
         """Run one frame through gate, detectors and tracker; return the events due."""
         image = frame.image
         h, w = image.shape[:2]
-        if lane.gate is not None and not lane.gate.update(image).open:
+        gate_open = lane.gate is None or lane.gate.update(image).open
+        if lane.gate is not None:
+            # a still scene needs only every Nth frame looked at; motion restores all
+            lane.camera.stride = 1 if gate_open else lane.cfg.motion.still_stride
+        if not gate_open:
             lane.counters.gated += 1
             events: list[EventDraft] = []
             if lane.tracker is not None:

@@ -54,6 +54,13 @@ class InferenceConfig(Section):
         default=True,
         description="Pre-plan tensor memory from the first run, for models with a fixed input shape.",
     )
+    shared_arena: bool = Field(
+        default=True,
+        description=(
+            "All sessions with an arena share one (onnxruntime environment allocator): the models run "
+            "one after another, so one arena sized for the largest run is enough."
+        ),
+    )
     arena_for_dynamic_shapes: bool = Field(
         default=True,
         description=(

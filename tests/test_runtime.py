@@ -203,3 +203,16 @@ def test_factory_sets_opencv_threads_process_wide():
         assert cv2.getNumThreads() == 3
     finally:
         cv2.setNumThreads(before)
+
+
+def test_sessions_share_one_environment_arena_by_default(add_one_model):
+    factory = SessionFactory()
+    assert factory.shared_arena
+    opts = factory.session_options()
+    assert opts.get_session_config_entry("session.use_env_allocators") == "1"
+    a, b = factory.create(add_one_model), factory.create(add_one_model)
+    x = np.ones((2, 3), np.float32)
+    assert a.run(None, {"x": x})[0].tolist() == b.run(None, {"x": x})[0].tolist() == [[2.0] * 3] * 2
+    own = SessionFactory(InferenceConfig(shared_arena=False)).session_options()
+    with pytest.raises(RuntimeError):  # the entry is simply not set
+        own.get_session_config_entry("session.use_env_allocators")

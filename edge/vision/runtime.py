@@ -139,6 +139,21 @@ class MallocTrimmer:
         self.trims += 1
 
 
+def register_shared_arena() -> bool:
+    """Register one CPU memory arena in onnxruntime's process environment for all
+    sessions that opt in (`session.use_env_allocators`). The models run one after
+    another on the inference thread, so one arena sized for the largest run replaces
+    one per model that each keep their own peak (measured ~8 MB less growth over a
+    clip with the plate detector and recogniser). Registering again is harmless."""
+    mem = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
+    try:
+        ort.create_and_register_allocator(mem, ort.OrtArenaCfg(0, -1, -1, -1))
+    except Exception as exc:  # an onnxruntime build without environment allocators
+        log.warning("shared inference arena not available: %s", exc)
+        return False
+    return True
+
+
 class SessionFactory:
     """Builds tuned `onnxruntime.InferenceSession`s from one `InferenceConfig`.
 
@@ -150,6 +165,7 @@ class SessionFactory:
         self.config = config or InferenceConfig()
         self.providers = choose_providers(self.config.providers, ort.get_available_providers())
         self.malloc_tuned = tune_malloc(self.config.malloc_arena_max, self.config.malloc_mmap_threshold_kb)
+        self.shared_arena = self.config.shared_arena and register_shared_arena()
         if self.config.opencv_threads > 0:
             # Process-wide, like the malloc limits: OpenCV's own worker pool spins
             # (sched_yield) after every parallel resize/convert, next to the decoders.
@@ -169,6 +185,8 @@ class SessionFactory:
         opts.graph_optimization_level = _OPT_LEVELS[cfg.graph_optimization]
         opts.enable_cpu_mem_arena = cfg.cpu_mem_arena and planned
         opts.enable_mem_pattern = cfg.mem_pattern and planned
+        if self.shared_arena and opts.enable_cpu_mem_arena:
+            opts.add_session_config_entry("session.use_env_allocators", "1")
         spin = "1" if cfg.allow_spinning else "0"
         opts.add_session_config_entry("session.intra_op.allow_spinning", spin)
         opts.add_session_config_entry("session.inter_op.allow_spinning", spin)

@@ -7,8 +7,6 @@ this layout, and so is any team's YOLO plate model, so either drops in by config
 
 from __future__ import annotations
 
-import threading
-
 import cv2
 import numpy as np
 
@@ -36,43 +34,6 @@ def letterbox(image_bgr: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray,
     return tensor, r, px, py
 
 
-class LetterboxBuffers:
-    """`letterbox` into buffers kept between frames, for one detector.
-
-    Allocating a fresh canvas and float tensor for each 720p frame cost ~4 ms of page
-    faults and passes over memory on the 2-core VM (measured beside the decoders); the
-    resize now writes straight into a kept canvas and the BGR->RGB swap, NCHW
-    transpose and 1/255 scaling are one pass into a kept tensor (~1 ms). The tensor
-    returned is overwritten by the next call: run it before letterboxing again (the
-    detector holds a lock across both, so concurrent `detect` calls stay correct)."""
-
-    def __init__(self, size: tuple[int, int]) -> None:
-        w, h = size
-        self.size = size
-        self._tensor = np.empty((1, 3, h, w), np.float32)
-        self._canvas = np.full((h, w, 3), 114, np.uint8)
-        self._placed: tuple[int, int, int, int] | None = None
-
-    def __call__(self, image_bgr: np.ndarray) -> tuple[np.ndarray, float, float, float]:
-        w, h = self.size
-        ih, iw = image_bgr.shape[:2]
-        r = min(w / iw, h / ih)
-        nw, nh = round(iw * r), round(ih * r)
-        px, py = (w - nw) // 2, (h - nh) // 2
-        if self._placed != (nw, nh, px, py):  # another frame size: grey borders afresh
-            self._canvas[:] = 114
-            self._placed = (nw, nh, px, py)
-        region = self._canvas[py : py + nh, px : px + nw]
-        out = cv2.resize(image_bgr, (nw, nh), dst=region, interpolation=cv2.INTER_LINEAR)
-        if not np.shares_memory(out, region):
-            region[:] = out
-        np.multiply(self._canvas[:, :, ::-1].transpose(2, 0, 1), _INV_255, out=self._tensor[0])
-        return self._tensor, r, px, py
-
-
-_INV_255 = np.float32(1.0 / 255.0)
-
-
 class YoloDetector(Detector):
     type_key = "yolo"
 
@@ -92,17 +53,14 @@ class YoloDetector(Detector):
             raise DetectorLayoutError("model input size is dynamic; set `input_size` in the detector config")
         wanted = config.plate_classes
         self.keep = [i for i, name in enumerate(config.class_names) if wanted is None or name in wanted]
-        self._letterbox = LetterboxBuffers(self.size)
-        self._busy = threading.Lock()
 
     @classmethod
     def from_config(cls, config: YoloPlateDetectorConfig, sessions: SessionFactory) -> YoloDetector:
         return cls(sessions.create(resolve_model(config.model)), config)
 
     def detect(self, image_bgr: np.ndarray) -> list[Detection]:
-        with self._busy:  # the kept tensor must not change until run returns
-            tensor, r, px, py = self._letterbox(image_bgr)
-            out = self.session.run(None, {self.input_name: tensor})[0][0]
+        tensor, r, px, py = letterbox(image_bgr, self.size)
+        out = self.session.run(None, {self.input_name: tensor})[0][0]
         n_classes = len(self.config.class_names)
         if out.shape[0] != 4 + n_classes and out.shape[1] == 4 + n_classes:
             out = out.T  # some exporters emit [1, N, 4+classes]

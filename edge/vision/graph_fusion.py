@@ -24,6 +24,7 @@ detector, BlazeFace) come out unchanged."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,11 +118,24 @@ def _conv_params(g: _Graph, conv: onnx.NodeProto) -> tuple[np.ndarray, np.ndarra
     return w, b
 
 
+def _live(g: _Graph, op: str) -> Iterator[onnx.NodeProto]:
+    """Nodes of type `op`, skipping those a rewrite earlier in the same pass removed."""
+    for node in list(g.nodes):
+        if node.op_type == op and id(node) not in g.removed:
+            yield node
+
+
+def _rewire_conv(g: _Graph, conv: onnx.NodeProto, data: str, w: np.ndarray, b: np.ndarray) -> None:
+    """Point `conv` at `data` with new weights and bias (old initializers are dropped
+    later if nothing else uses them)."""
+    w_name, b_name = g.set_initializer(conv.input[1], w), g.set_initializer("conv_bias", b)
+    del conv.input[:]
+    conv.input.extend([data, w_name, b_name])
+
+
 def _fold_conv_affine(g: _Graph) -> int:
     count = 0
-    for conv in list(g.nodes):
-        if conv.op_type != "Conv" or id(conv) in g.removed:
-            continue
+    for conv in _live(g, "Conv"):
         params = _conv_params(g, conv)
         if params is None:
             continue
@@ -144,11 +158,7 @@ def _fold_conv_affine(g: _Graph) -> int:
             out = nxt.output[0]
         if not chain:
             continue
-        w = w * np.float32(scale)
-        b = b * np.float32(scale) + np.float32(shift)
-        w_name, b_name = g.set_initializer(conv.input[1], w), g.set_initializer("conv_bias", b)
-        del conv.input[:]
-        conv.input.extend([data_in, w_name, b_name])
+        _rewire_conv(g, conv, data_in, w * np.float32(scale), b * np.float32(scale) + np.float32(shift))
         conv.output[0] = out
         g.drop(*chain)
         count += 1
@@ -158,9 +168,7 @@ def _fold_conv_affine(g: _Graph) -> int:
 
 def _fuse_hardswish(g: _Graph) -> int:
     count = 0
-    for add in list(g.nodes):
-        if add.op_type != "Add" or id(add) in g.removed:
-            continue
+    for add in _live(g, "Add"):
         x = next((i for i in add.input if g.scalar(i) is None), None)
         if x is None or g.scalar_operand(add, x) != 3.0:
             continue
@@ -189,9 +197,7 @@ def _fuse_hardswish(g: _Graph) -> int:
 
 def _fold_affine_into_conv(g: _Graph) -> int:
     count = 0
-    for mul in list(g.nodes):
-        if mul.op_type != "Mul" or id(mul) in g.removed:
-            continue
+    for mul in _live(g, "Mul"):
         data = next((i for i in mul.input if g.scalar(i) is None), None)
         k = g.scalar_operand(mul, data) if data else None
         if k is None:
@@ -209,11 +215,9 @@ def _fold_affine_into_conv(g: _Graph) -> int:
         if any(pads) or auto_pad not in (b"NOTSET", b"VALID"):
             continue
         w, b = params
-        b = b + np.float32(shift) * w.reshape(w.shape[0], -1).sum(1)
-        w = w * np.float32(k)
-        w_name, b_name = g.set_initializer(conv.input[1], w), g.set_initializer("conv_bias", b)
-        del conv.input[:]
-        conv.input.extend([data, w_name, b_name])
+        _rewire_conv(
+            g, conv, data, w * np.float32(k), b + np.float32(shift) * w.reshape(w.shape[0], -1).sum(1)
+        )
         g.drop(mul, add)
         count += 1
     g.commit()

@@ -14,8 +14,11 @@ Each rewrite is exact algebra (same function; float rounding only):
   convolution's weights and bias;
 * `x * Clip(x + 3, 0, 6) / 6` becomes `x * HardSigmoid(x; 1/6, 1/2)`;
 * `Mul(k) -> Add(b) -> Conv` with scalar k, b and an unpadded convolution: the
-  affine goes into that convolution (with padding the border would differ, so
-  padded convolutions keep their input affine).
+  affine goes into that convolution (with padding the border would differ);
+* the affine left in front of a padded convolution becomes a 1x1 depthwise
+  convolution, which onnxruntime keeps in its NCHWc layout: the layout reorders on
+  both sides of the scalar `Mul`/`Add` disappear (outputs bit-identical; ~10 %
+  faster in alternating rounds).
 
 The rewrite runs on the model bytes before the session is created; files on disk
 and their pinned sha256 are untouched. Models without these patterns (the YOLO
@@ -37,10 +40,11 @@ class FusionReport:
     conv_affine: int = 0
     hardswish: int = 0
     affine_into_conv: int = 0
+    affine_as_conv: int = 0
 
     @property
     def total(self) -> int:
-        return self.conv_affine + self.hardswish + self.affine_into_conv
+        return self.conv_affine + self.hardswish + self.affine_into_conv + self.affine_as_conv
 
 
 class _Graph:
@@ -59,6 +63,7 @@ class _Graph:
 
     def reindex(self) -> None:
         self.nodes = [n for i, n in enumerate(self.graph.node) if id(n) not in self.removed]
+        self.producer = {o: n for n in self.nodes for o in n.output}
         self.consumers: dict[str, list[onnx.NodeProto]] = {}
         for n in self.nodes:
             for i in n.input:
@@ -224,6 +229,46 @@ def _fold_affine_into_conv(g: _Graph) -> int:
     return count
 
 
+def _channels_upstream(g: _Graph, name: str, depth: int = 3) -> int | None:
+    """Output channels of the convolution `name` comes from, through at most `depth`
+    element-wise nodes (the hard-swish between a convolution and its affine)."""
+    node = g.producer.get(name)
+    for _ in range(depth):
+        if node is None:
+            return None
+        if node.op_type == "Conv" and node.input[1] in g.consts:
+            return int(g.consts[node.input[1]].shape[0])
+        if node.op_type not in ("Mul", "HardSigmoid", "Add"):
+            return None
+        node = next((g.producer.get(i) for i in node.input if i in g.producer), None)
+    return None
+
+
+def _affine_as_depthwise_conv(g: _Graph) -> int:
+    """`Mul(k) -> Add(b)` left in front of a padded convolution becomes one 1x1
+    depthwise convolution (weight k, bias b per channel): the same values, but a node
+    onnxruntime's NCHWc layout keeps, so the layout reorders around it disappear."""
+    count = 0
+    for mul in _live(g, "Mul"):
+        data = next((i for i in mul.input if g.scalar(i) is None), None)
+        k = g.scalar_operand(mul, data) if data else None
+        add = g.only_consumer(mul.output[0], "Add") if k is not None else None
+        shift = g.scalar_operand(add, mul.output[0]) if add is not None else None
+        if add is None or shift is None or g.only_consumer(add.output[0], "Conv") is None:
+            continue
+        channels = _channels_upstream(g, data)
+        if channels is None:
+            continue
+        w = g.set_initializer("affine_w", np.full((channels, 1, 1, 1), k, np.float32))
+        b = g.set_initializer("affine_b", np.full(channels, shift, np.float32))
+        conv = helper.make_node("Conv", [data, w, b], [add.output[0]], group=channels, kernel_shape=[1, 1])
+        g.graph.node.insert(list(g.graph.node).index(mul), conv)
+        g.drop(mul, add)
+        count += 1
+    g.commit()
+    return count
+
+
 def fuse_for_cpu(model: onnx.ModelProto) -> FusionReport:
     """Apply the rewrites in place; returns how many of each were made."""
     g = _Graph(model.graph)
@@ -231,6 +276,7 @@ def fuse_for_cpu(model: onnx.ModelProto) -> FusionReport:
     report.conv_affine = _fold_conv_affine(g)
     report.hardswish = _fuse_hardswish(g)
     report.affine_into_conv = _fold_affine_into_conv(g)
+    report.affine_as_conv = _affine_as_depthwise_conv(g)
     if report.total:
         used = {i for n in model.graph.node for i in n.input} | g.outputs
         nodes = [n for n in model.graph.node if n.op_type != "Constant" or n.output[0] in used]

@@ -68,7 +68,7 @@ class CtcRecognizerConfig(Section):
         default="ppocr_ctc",
         description="CTC text recogniser in PP-OCR layout: input [B,3,48,W], charset in metadata `character`.",
     )
-    model: str = Field(default="ppocr_v4_rec_plate", description="Manifest name or path of the recogniser.")
+    model: str = Field(default="ppocr_v4_rec_plate_vn", description="Manifest name or path of the recogniser.")
     height: int = Field(default=48, ge=16, le=64, description="Input height the model was trained for.")
     max_width: int = Field(
         default=320, ge=32, le=1280, description="Crops wider than this (after scaling) are squeezed."

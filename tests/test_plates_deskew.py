@@ -51,10 +51,13 @@ def test_correction_can_be_turned_off():
     assert deshear(img, 0.25).shape == img.shape
 
 
-def test_deshearing_real_crops_gains_and_loses_nothing(plates_dir):
+@pytest.mark.parametrize("model", ["ppocr_v4_rec_plate", CtcRecognizerConfig().model])
+def test_deshearing_real_crops_gains_and_loses_nothing(plates_dir, model):
     """On the dev crops whose text line the estimator finds sloping, reading the
-    desheared crop is never worse than reading it as it is, and better on some."""
-    rec = CtcRecognizer.from_config(CtcRecognizerConfig(), SessionFactory())
+    desheared crop is never worse than reading it as it is, with the recogniser the
+    thresholds were chosen with (where it reads one more plate) and with the default
+    one (the fine-tuned recogniser already reads those crops unsheared)."""
+    rec = CtcRecognizer.from_config(CtcRecognizerConfig(model=model), SessionFactory())
     on = PlateReader(None, rec, PlateReaderConfig())  # type: ignore[arg-type]
     off = PlateReader(None, rec, PlateReaderConfig(deskew_max_slope=0))  # type: ignore[arg-type]
     cfg = on.config
@@ -73,4 +76,5 @@ def test_deshearing_real_crops_gains_and_loses_nothing(plates_dir):
         assert right_on or not right_off, row["file"]
         gained += right_on and not right_off
     assert 0 < changed < len(rows) // 10
-    assert gained >= 1
+    if model == "ppocr_v4_rec_plate":
+        assert gained >= 1

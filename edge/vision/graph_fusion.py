@@ -200,17 +200,31 @@ def _fuse_hardswish(g: _Graph) -> int:
     return count
 
 
-def _fold_affine_into_conv(g: _Graph) -> int:
-    count = 0
+@dataclass
+class _Affine:
+    """`data * k + shift` spelled as a scalar Mul followed by a scalar Add."""
+
+    mul: onnx.NodeProto
+    add: onnx.NodeProto
+    data: str
+    k: float
+    shift: float
+
+
+def _affines(g: _Graph) -> Iterator[_Affine]:
     for mul in _live(g, "Mul"):
         data = next((i for i in mul.input if g.scalar(i) is None), None)
         k = g.scalar_operand(mul, data) if data else None
-        if k is None:
-            continue
-        add = g.only_consumer(mul.output[0], "Add")
+        add = g.only_consumer(mul.output[0], "Add") if k is not None else None
         shift = g.scalar_operand(add, mul.output[0]) if add is not None else None
-        if add is None or shift is None:
-            continue
+        if add is not None and shift is not None and data is not None and k is not None:
+            yield _Affine(mul, add, data, k, shift)
+
+
+def _fold_affine_into_conv(g: _Graph) -> int:
+    count = 0
+    for aff in _affines(g):
+        mul, add, data, k, shift = aff.mul, aff.add, aff.data, aff.k, aff.shift
         conv = g.only_consumer(add.output[0], "Conv")
         params = _conv_params(g, conv) if conv is not None else None
         if conv is None or params is None or conv.input[0] != add.output[0]:
@@ -249,12 +263,9 @@ def _affine_as_depthwise_conv(g: _Graph) -> int:
     depthwise convolution (weight k, bias b per channel): the same values, but a node
     onnxruntime's NCHWc layout keeps, so the layout reorders around it disappear."""
     count = 0
-    for mul in _live(g, "Mul"):
-        data = next((i for i in mul.input if g.scalar(i) is None), None)
-        k = g.scalar_operand(mul, data) if data else None
-        add = g.only_consumer(mul.output[0], "Add") if k is not None else None
-        shift = g.scalar_operand(add, mul.output[0]) if add is not None else None
-        if add is None or shift is None or g.only_consumer(add.output[0], "Conv") is None:
+    for aff in _affines(g):
+        mul, add, data, k, shift = aff.mul, aff.add, aff.data, aff.k, aff.shift
+        if g.only_consumer(add.output[0], "Conv") is None:
             continue
         channels = _channels_upstream(g, data)
         if channels is None:

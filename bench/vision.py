@@ -8,10 +8,11 @@ for settings before the issue-4 work) so settings can be compared on the same ma
 In one run, on a rendered 720p clip (models/demo/make_video.py):
   1. bare onnxruntime latency of every model, on the pipeline's own sessions (same
      threads and memory settings) and on the exact tensors the pipeline fed them:
-     every distinct input shape is sampled and timed bare (median of each pass, the
-     lower of the passes before and after), and each call of the measured pass is
-     charged the bare time of its shape (a recogniser call with 7 lines costs 7x one
-     with 1; a plain median per call hid that);
+     every distinct input shape is sampled and timed bare right before and right after
+     each measured pass (median of each bare pass, the lower of the two), and each call
+     of that pass is charged the bare time of its shape (a recogniser call with 7
+     lines costs 7x one with 1; a plain median per call hid that); the pass from
+     memory is repeated (`--rounds`) and the median round reported with the range;
   2. the full plate pipeline per frame (gate off: every frame analysed) and its ratio
      to the bare model time per frame. The target row replays frames decoded into
      memory beforehand, so neither side carries video decoding; decoding is measured
@@ -258,6 +259,9 @@ def main() -> int:
     )
     parser.add_argument("--rss-seconds", type=float, default=15.0)
     parser.add_argument(
+        "--rounds", type=int, default=3, help="measured passes from memory, each between its own bare runs"
+    )
+    parser.add_argument(
         "--plate-detector",
         choices=("config", "yolo", "ppocr_det"),
         default="config",
@@ -322,73 +326,73 @@ def main() -> int:
     for det in face_sessions:
         for _ in range(5):
             det.detect(frame)
-    # Side by side in one process, on the very sessions the pipeline uses: bare runs
-    # of the recorded tensors right before and right after the two measured passes
-    # (frames from memory; the file decoded alongside, as a camera does).
-    for s in factory.sessions:
-        s.bare_pass()
-    passes = {}
-    for name, replay in (("memory", decoded), ("live", None)):
+
+    # Side by side in one process, on the very sessions the pipeline uses: every
+    # measured pass is bracketed by bare runs of the recorded tensors right before and
+    # right after it, so load that comes and goes on a shared machine hits both sides.
+    def measured_pass(replay: list[np.ndarray] | None) -> dict:
         for s in factory.sessions:
+            s.bare_times = {}
+            s.bare_pass()
             s.reset_counts()
         stats, wall, _, n_events = run_clip(vision, clip.path, models, gate=False, frames=replay)
-        passes[name] = (stats, wall, n_events, {s: (s.calls, s.seconds) for s in factory.sessions})
-    for s in factory.sessions:
-        s.bare_pass()
-
-    def per_frame(name: str) -> tuple[float, float, float, int]:
-        """(pipeline ms, bare model ms, in-pipeline model ms) per frame, and frames."""
-        stats, _, _, counts = passes[name]
+        for s in factory.sessions:
+            s.bare_pass()
         frames = stats["analysed"]
-        bare = in_situ = 0.0
-        for s, (calls, seconds) in counts.items():
-            s.calls = calls
-            bare += s.bare_total_s()
-            in_situ += seconds
-        return stats["mean_ms"], 1000 * bare / frames, 1000 * in_situ / frames, frames
+        return {
+            "pipe": stats["mean_ms"],
+            "bare": 1000 * sum(s.bare_total_s() for s in factory.sessions) / frames,
+            "in_situ": 1000 * sum(s.seconds for s in factory.sessions) / frames,
+            "frames": frames,
+            "wall": wall,
+            "events": n_events,
+            "models": {s: (sum(s.calls.values()), s.seconds, s.bare_ms()) for s in factory.sessions},
+        }
 
-    pipe_ms, bare_ms, in_situ_ms, frames = per_frame("memory")
-    live_ms, live_bare_ms, live_in_situ_ms, live_frames = per_frame("live")
+    rounds = sorted((measured_pass(decoded) for _ in range(args.rounds)), key=lambda r: r["pipe"] / r["bare"])
+    mem = rounds[len(rounds) // 2]
+    live = measured_pass(None)
+    ratios = [r["pipe"] / r["bare"] for r in rounds]
     rows = []
-    for s in factory.sessions:
-        calls, _ = passes["memory"][3][s]
-        s.calls = calls
-        seconds = passes["memory"][3][s][1]
+    for s, (calls, seconds, bare) in mem["models"].items():
         note = (
-            f"{sum(calls.values()) / frames:.2f} calls/frame; in the pipeline "
-            f"{1000 * seconds / sum(calls.values()):.1f} ms/call"
+            f"{calls / mem['frames']:.2f} calls/frame; in the pipeline {1000 * seconds / calls:.1f} ms/call"
             if calls
             else ""
         )
-        rows.append((f"bare {s.name}", f"{s.bare_ms():.1f} ms/call", note))
-    _, wall_live, n_events, _ = passes["live"]
+        rows.append((f"bare {s.name}", f"{bare:.1f} ms/call", note))
     rows += [
-        ("plate models, bare, per frame", f"{bare_ms:.1f} ms", "each call at its input shape's bare median"),
+        (
+            "plate models, bare, per frame",
+            f"{mem['bare']:.1f} ms",
+            "each call at its input shape's bare time",
+        ),
         (
             "video decoding alone (replay source)",
             f"{decode_ms:.1f} ms/frame",
             "capture thread, not in the rows below",
         ),
-        ("plate models inside the pipeline, per frame", f"{in_situ_ms:.1f} ms", "frames from memory"),
+        ("plate models inside the pipeline, per frame", f"{mem['in_situ']:.1f} ms", "frames from memory"),
         (
             "plate pipeline per frame (gate off)",
-            f"{pipe_ms:.1f} ms",
-            f"{pipe_ms / bare_ms:.2f} x bare models (<= 1.2); frames from memory",
+            f"{mem['pipe']:.1f} ms",
+            f"{mem['pipe'] / mem['bare']:.2f} x bare models (<= 1.2); frames from memory; median of "
+            f"{len(rounds)} rounds ({min(ratios):.2f}-{max(ratios):.2f})",
         ),
         (
             "  of which outside the models",
-            f"{pipe_ms - in_situ_ms:.1f} ms",
-            f"{pipe_ms / in_situ_ms:.2f} x in-pipeline",
+            f"{mem['pipe'] - mem['in_situ']:.1f} ms",
+            f"{mem['pipe'] / mem['in_situ']:.2f} x in-pipeline",
         ),
         (
             "plate pipeline per frame, decoding alongside",
-            f"{live_ms:.1f} ms",
-            f"{live_ms / live_bare_ms:.2f} x bare; models inside {live_in_situ_ms:.1f} ms (2 cores shared)",
+            f"{live['pipe']:.1f} ms",
+            f"{live['pipe'] / live['bare']:.2f} x bare; models inside {live['in_situ']:.1f} ms (2 cores shared)",
         ),
         (
             "plate pipeline throughput, decoding alongside",
-            f"{live_frames / wall_live:.1f} frames/s",
-            f"{n_events} plate event(s) (>= 10)",
+            f"{live['frames'] / live['wall']:.1f} frames/s",
+            f"{live['events']} plate event(s) (>= 10)",
         ),
     ]
 

@@ -150,7 +150,8 @@ def test_chaos_every_event_arrives(broker_factory, test_pki, subscriber_factory,
     rng = random.Random(20261122)
     broker = broker_factory(pki=test_pki, acl=True, persistence=True)
     sub = subscriber_factory(broker, f"devices/{DEVICE}/events/#", creds=test_pki.issue(CENTRAL))
-    time.sleep(1.5)  # the subscription reaches the broker's persistence file
+    subscribed = time.time()  # the subscriber's start() waited for its SUBACK
+    broker.wait_saved(since=subscribed)  # the subscription survives a broker SIGKILL
     outbox_db = tmp_path / "outbox.db"
     config = write_device_config(
         tmp_path / "device.yaml",

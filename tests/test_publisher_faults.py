@@ -40,7 +40,8 @@ def _drafts(n: int, start: int = 0) -> list[EventDraft]:
 def test_broker_killed_and_restarted_nothing_lost(broker_factory, outbox, publisher_on, subscriber_factory):
     broker = broker_factory(persistence=True)  # keeps the subscriber's session across the kill
     sub = subscriber_factory(broker, f"devices/{DEVICE}/events/#")
-    time.sleep(1.5)  # let the broker's autosave record the subscription
+    subscribed = time.time()  # the subscriber's start() waited for its SUBACK
+    broker.wait_saved(since=subscribed)  # the subscription survives a broker SIGKILL
     pub = publisher_on(broker, reconnect_min_s=0.2, reconnect_max_s=0.5)
     ids = [s.event_id for s in outbox.append_many(_drafts(200))]
     pub.notify()

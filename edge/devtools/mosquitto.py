@@ -193,6 +193,23 @@ class LocalBroker:
     def thaw(self) -> None:
         self._signal(signal.SIGCONT)
 
+    def wait_saved(self, since: float, timeout_s: float = 10.0) -> None:
+        """Block until the persistence file was written after `since` (epoch seconds).
+
+        Mosquitto saves on its own schedule (autosave every second or two after the
+        first save, which may come seconds after start); state that must survive a
+        SIGKILL, such as a subscriber's persistent session, is safe only after this."""
+        db = self.dir / "mosquitto.db"
+
+        def saved() -> bool:
+            try:
+                return db.stat().st_mtime > since
+            except FileNotFoundError:
+                return False
+
+        if not wait_until(saved, timeout_s):
+            raise TimeoutError(f"mosquitto did not save {db} within {timeout_s:g}s (persistence on?)")
+
     def restart(self) -> None:
         """A clean restart (SIGTERM, then start on the same port and data directory)."""
         self.stop()

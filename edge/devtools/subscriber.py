@@ -52,6 +52,7 @@ class CentralSubscriber:
     ) -> None:
         self.host, self.port, self.topic = host, port, topic
         self.connects = 0
+        self.subscribed = 0  # SUBACKs received: the subscription is active on the broker
         self._on_event = on_event
         self._lock = threading.Lock()
         self._messages: list[mqtt.MQTTMessage] = []
@@ -62,6 +63,7 @@ class CentralSubscriber:
         if tls is not None:
             c.tls_set_context(tls)
         c.on_connect = self._on_connect
+        c.on_subscribe = self._on_subscribe
         c.on_message = self._on_message
         self._client = c
 
@@ -90,9 +92,9 @@ class CentralSubscriber:
         props.SessionExpiryInterval = SESSION_EXPIRY_S
         self._client.connect_async(self.host, self.port, keepalive=5, clean_start=False, properties=props)
         self._client.loop_start()
-        if not wait_until(lambda: self.connects > 0, timeout_s):
+        if not wait_until(lambda: self.subscribed > 0, timeout_s):
             self.stop()
-            raise TimeoutError(f"subscriber could not connect to {self.host}:{self.port}")
+            raise TimeoutError(f"subscriber could not connect and subscribe to {self.host}:{self.port}")
         return self
 
     def stop(self) -> None:
@@ -106,6 +108,10 @@ class CentralSubscriber:
         if not reason_code.is_failure:
             client.subscribe(self.topic, qos=1)
             self.connects += 1
+
+    def _on_subscribe(self, _client, _userdata, _mid, reason_codes, _properties) -> None:
+        if all(not rc.is_failure for rc in reason_codes):
+            self.subscribed += 1
 
     def _on_message(self, _client, _userdata, msg: mqtt.MQTTMessage) -> None:
         with self._lock:

@@ -227,3 +227,28 @@ def test_a_burst_of_publishes_is_corked_and_all_of_it_arrives(plain_broker, subs
         assert sorted(int(m.payload) for m in sub.raw()) == list(range(50))
     finally:
         link.close()
+
+
+def test_acknowledged_rows_are_deleted_in_batches_and_stay_excluded_until_then(outbox):
+    """Deletes are batched (by count or by age) on the publisher thread; rows waiting
+    for their delete are reported as in progress so `pending()` never re-reads them."""
+    from edge.publisher.acker import Acker
+    from edge.publisher.stats import PublisherStats
+
+    now = [100.0]
+    deleted: list[list[int]] = []
+    acker = Acker(outbox, PublisherStats(), deleted.append, max_batch=5, max_delay_s=0.02, clock=lambda: now[0])
+    rows = [s.row_id for s in outbox.append_many([_selftest(i) for i in range(12)])]
+
+    acker.submit(rows[:3])  # young and few: waits
+    assert deleted == [] and outbox.stats().depth == 12
+    assert acker.in_progress() == rows[:3]
+    assert [m.row_id for m in outbox.pending(20, exclude=acker.in_progress())] == rows[3:]
+    now[0] += 0.021
+    acker.submit([])  # the oldest waited long enough
+    assert deleted == [rows[:3]] and outbox.stats().depth == 9
+    acker.submit(rows[3:8])  # a full batch goes at once
+    assert deleted[-1] == rows[3:8] and acker.in_progress() == []
+    acker.submit(rows[8:])
+    acker.flush()  # shutdown: everything waiting is deleted
+    assert deleted[-1] == rows[8:] and outbox.stats().depth == 0

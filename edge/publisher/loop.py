@@ -98,13 +98,14 @@ class PublishLoop:
             self._link.abort()
             self._link = None
         self._flush_acks()
-        self.acker.close()
+        self.acker.flush()
         self.stats.set_state("stopped")
 
     def step(self) -> bool:
         """One turn of the loop; False when the thread should end."""
         now = time.monotonic()
         if self._link is None:
+            self._flush_acks()  # deletes come due while disconnected too
             if self._stopping.is_set():
                 return False
             if now < self._next_attempt:

@@ -38,8 +38,8 @@ class Publisher:
         """`stats_source` adds an "extra" object to the stats topic (e.g. producer
         counters); `credentials_dir` overrides $CREDENTIALS_DIRECTORY for the key
         passphrase; `on_acked` is called from the publisher thread with the row ids of
-        each batch once it is deleted from the outbox (from the acker thread; used by
-        `edge selftest` and the benchmark).
+        each batch once it is deleted from the outbox (used by `edge selftest` and the
+        benchmark).
         Raises TlsSetupError at once for an unusable CA, certificate, key or passphrase."""
         self._config = config
         self.stats = PublisherStats()
@@ -65,7 +65,6 @@ class Publisher:
         return self._loop.topics
 
     def start(self) -> None:
-        self._loop.acker.start()
         self._thread.start()
 
     def notify(self) -> None:
@@ -89,8 +88,7 @@ class Publisher:
         """The loop is alive and still turning. Being disconnected is not unhealthy
         (restarting would not bring the broker back); a wedged loop is."""
         limit = max(30.0, 3 * self._config.connect_timeout_s + 2 * self._config.keepalive_s)
-        loop_turning = self._thread.is_alive() and time.monotonic() - self._beat < limit
-        return loop_turning and self._loop.acker.alive()
+        return self._thread.is_alive() and time.monotonic() - self._beat < limit
 
     def snapshot(self) -> dict[str, Any]:
         """Connection state and counters (the "connection" part of the stats topic)."""

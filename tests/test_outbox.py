@@ -125,6 +125,10 @@ def test_pending_is_oldest_first_and_skips_excluded(tmp_path: Path) -> None:
         assert [m.row_id for m in ob.pending(3)] == rows[:3]
         assert [m.row_id for m in ob.pending(3, exclude=rows[:2])] == rows[2:5]
         assert ob.pending(0) == []
+        # `after`: a reader that holds rows up to rows[1] starts behind them; exclusions
+        # past it still leave `limit` rows when there are enough.
+        assert [m.row_id for m in ob.pending(2, after=rows[1])] == rows[2:4]
+        assert [m.row_id for m in ob.pending(2, exclude=[rows[0], rows[3]], after=rows[1])] == [rows[2], rows[4]]
 
 
 def test_ack_deletes_rows_and_counts_once(tmp_path: Path) -> None:

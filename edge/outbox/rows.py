@@ -121,7 +121,7 @@ def insert_events(
 
 
 def select_pending(
-    conn: sqlite3.Connection, now: float, limit: int, exclude: frozenset[int], sealer: Sealer
+    conn: sqlite3.Connection, now: float, limit: int, exclude: frozenset[int], sealer: Sealer, after: int = 0
 ) -> tuple[list[OutboxMessage], list[tuple[int, str]]]:
     """Oldest first, skipping in-flight, expired and backing-off rows. Ids are chosen
     first so payloads of in-flight rows are not read again on every call. Returns the
@@ -130,9 +130,9 @@ def select_pending(
     ids = [
         r[0]
         for r in conn.execute(
-            "SELECT id FROM messages WHERE expires_at > ? AND (retry_at IS NULL OR retry_at <= ?) "
+            "SELECT id FROM messages WHERE id > ? AND expires_at > ? AND (retry_at IS NULL OR retry_at <= ?) "
             "ORDER BY id LIMIT ?",
-            (now, now, limit + len(exclude)),
+            (after, now, now, limit + sum(1 for r in exclude if r > after)),
         )
         if r[0] not in exclude
     ][:limit]

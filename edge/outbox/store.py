@@ -117,9 +117,11 @@ class Outbox:
         return self._appender.submit(batch, check=self._check_open)
 
     # -- publisher -----------------------------------------------------------------
-    def pending(self, limit: int, exclude: Collection[int] = ()) -> list[OutboxMessage]:
+    def pending(self, limit: int, exclude: Collection[int] = (), after: int = 0) -> list[OutboxMessage]:
         """Up to `limit` messages to publish, oldest first, not in `exclude` (in flight),
-        not expired (those are purged here and counted) and not waiting for a retry."""
+        not expired (those are purged here and counted) and not waiting for a retry.
+        `after` skips row ids up to it: a reader that already holds everything up to a
+        row (the publisher's read-ahead) need not walk past it again."""
         self._check_open()
         now = self._clock()
         with self._read_lock, storage_errors(str(self._path)):
@@ -130,7 +132,7 @@ class Outbox:
             self._maintain(lambda c: purge_expired(c, self._guard.now(c)))
         with self._read_lock, storage_errors(str(self._path)):
             messages, broken = select_pending(
-                self._read_conn, now, max(0, limit), frozenset(exclude), self._sealer
+                self._read_conn, now, max(0, limit), frozenset(exclude), self._sealer, after
             )
         for row_id, reason in broken:
             self.reject(row_id, reason, now + UNREADABLE_RETRY_S)

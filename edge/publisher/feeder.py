@@ -41,6 +41,10 @@ class Feeder:
         self._topics = topics
         self._ahead: deque[Any] = deque()  # read, not yet published
         self.backlog = True  # the outbox may hold more than was read
+        # Highest row id read on this connection: the next read starts after it. Rows
+        # at or below it are in flight, acknowledged, or held back for a retry; the
+        # loop rewinds on every periodic poll so retries due again are found.
+        self._cursor = 0
 
     def has_work(self) -> bool:
         return bool(self._ahead or self.backlog)
@@ -48,6 +52,11 @@ class Feeder:
     def forget(self) -> None:
         """Connection gone: what was read ahead is read again after the reconnect."""
         self._ahead.clear()
+        self._cursor = 0
+
+    def rewind(self) -> None:
+        """Read from the oldest row again next time (what is in flight stays excluded)."""
+        self._cursor = 0
 
     def feed(self, link: BrokerLink) -> None:
         """Fill free window slots from the read-ahead, then read ahead again."""
@@ -56,8 +65,10 @@ class Feeder:
         if self.backlog and len(self._ahead) <= window.size // 2:
             want = window.size - len(self._ahead)
             exclude = [*window.excluded(), *self._acker.in_progress(), *(m.row_id for m in self._ahead)]
-            rows = self._outbox.pending(want, exclude=exclude)
+            rows = self._outbox.pending(want, exclude=exclude, after=self._cursor)
             self.backlog = len(rows) == want
+            if rows:
+                self._cursor = rows[-1].row_id
             self._ahead.extend(rows)
             self._send(link)
 

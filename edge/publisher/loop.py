@@ -45,7 +45,7 @@ STORAGE_RETRY_S = 1.0
 class OutboxPort(Protocol):
     """What the publisher needs of the outbox (edge.outbox.Outbox provides it)."""
 
-    def pending(self, limit: int, exclude: Collection[int] = ()) -> list[Any]: ...
+    def pending(self, limit: int, exclude: Collection[int] = (), after: int = 0) -> list[Any]: ...
     def ack(self, row_ids: Iterable[int]) -> None: ...
     def reject(self, row_id: int, reason: str, retry_at: float) -> None: ...
     def stats(self) -> Any: ...
@@ -226,6 +226,8 @@ class PublishLoop:
             self._rejections.reject(message, f"{event.reason} (0x{event.code:02x})", self.window.messages)
 
     def _fill(self, now: float) -> None:
+        if now >= self._next_poll:  # rows behind the read-ahead may be due again (retries)
+            self._feeder.rewind()
         if self._wake.pending() or now >= self._next_poll:
             self._wake.clear()  # before the read: a later append wakes us again
             self._next_poll = now + self._config.poll_interval_s

@@ -131,19 +131,29 @@ def validate(model: OnnxGraphModule, crops: list[tuple[np.ndarray, str]]) -> int
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--dataset", type=Path, default=DATASET)
-    ap.add_argument("--init", type=Path, default=ROOT / "models" / "weights" / "ppocr_v4_rec_plate.onnx")
-    ap.add_argument("--out", type=Path, default=ROOT / "models" / "trained" / "ppocr_v4_rec_plate_vn.onnx")
-    ap.add_argument("--steps", type=int, default=800)
+    ap.add_argument("--dataset", type=Path, default=DATASET, help="vn-plates dev set (scenes: training split only)")
+    ap.add_argument(
+        "--init",
+        type=Path,
+        default=ROOT / "models" / "weights" / "ppocr_v4_rec_plate.onnx",
+        help="ONNX recogniser to start from (plate-cut PP-OCRv4 from models.fetch)",
+    )
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "models" / "trained" / "ppocr_v4_rec_plate_vn.onnx",
+        help="where the best checkpoint (by held-out validation) is written, same graph as --init",
+    )
+    ap.add_argument("--steps", type=int, default=800, help="optimiser steps")
     ap.add_argument("--minutes", type=float, default=42.0, help="hard cap on wall time (safety)")
     ap.add_argument("--batch", type=int, default=24, help="text lines per step")
-    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--lr", type=float, default=1e-4, help="peak learning rate (warm-up, then cosine decay)")
     ap.add_argument("--freeze-convs", type=int, default=14, help="convs (from the stem) kept frozen")
     ap.add_argument("--synth", type=float, default=0.35, help="fraction of rendered plates")
-    ap.add_argument("--val-every", type=int, default=100)
+    ap.add_argument("--val-every", type=int, default=100, help="steps between held-out validations")
     ap.add_argument("--val-copies", type=int, default=4, help="augmented versions of each held-out plate")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    ap.add_argument("--seed", type=int, default=7, help="seed for sampling and augmentation")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)

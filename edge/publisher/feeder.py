@@ -52,7 +52,7 @@ class Feeder:
     def forget(self) -> None:
         """Connection gone: what was read ahead is read again after the reconnect."""
         self._ahead.clear()
-        self._cursor = 0
+        self.rewind()
 
     def rewind(self) -> None:
         """Read from the oldest row again next time (what is in flight stays excluded)."""

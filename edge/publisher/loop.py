@@ -226,9 +226,10 @@ class PublishLoop:
             self._rejections.reject(message, f"{event.reason} (0x{event.code:02x})", self.window.messages)
 
     def _fill(self, now: float) -> None:
-        if now >= self._next_poll:  # rows behind the read-ahead may be due again (retries)
+        poll_due = now >= self._next_poll
+        if poll_due:  # rows behind the read-ahead may be due again (retries)
             self._feeder.rewind()
-        if self._wake.pending() or now >= self._next_poll:
+        if poll_due or self._wake.pending():
             self._wake.clear()  # before the read: a later append wakes us again
             self._next_poll = now + self._config.poll_interval_s
             self._feeder.backlog = True  # something may have been appended

@@ -131,6 +131,20 @@ def test_pending_is_oldest_first_and_skips_excluded(tmp_path: Path) -> None:
         assert [m.row_id for m in ob.pending(2, exclude=[rows[0], rows[3]], after=rows[1])] == [rows[2], rows[4]]
 
 
+def test_pending_skips_few_or_many_exclusions_alike(tmp_path: Path) -> None:
+    """A read-ahead past its cursor (few exclusions) reads whole rows in one statement;
+    a read from the oldest row with much in flight picks ids first. Same answer."""
+    with make(tmp_path) as ob:
+        rows = [s.row_id for s in ob.append_many([draft(n=i) for i in range(40)])]
+        few = {rows[21], rows[25]}  # 2 past the cursor: the one-statement read
+        got = ob.pending(20, exclude=[*rows[:15], *few], after=rows[14])
+        assert [m.row_id for m in got] == [r for r in rows[15:] if r not in few][:20]
+        many = set(rows[:12]) | set(rows[14:30:2])  # 20 past the cursor: ids first
+        got = ob.pending(20, exclude=many)
+        assert [m.row_id for m in got] == [r for r in rows if r not in many][:20]
+        assert all(m.payload and m.event_id for m in got)
+
+
 def test_ack_deletes_rows_and_counts_once(tmp_path: Path) -> None:
     with make(tmp_path) as ob:
         rows = [ob.append(draft(n=i)).row_id for i in range(4)]

@@ -7,9 +7,9 @@ the attachments it references."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from edge.events import Priority, StoredEvent
 from edge.outbox.encoding import EncodedDraft, attachment_row_size, event_row_size
@@ -27,9 +27,11 @@ _ROWS_PER_INSERT = 400  # 4,800 bound values, well under SQLite's 32,766 limit
 _CHUNK = 500
 
 
-@dataclass(frozen=True)
-class OutboxMessage:
-    """One MQTT message waiting in the outbox (an event or one of its attachments)."""
+class OutboxMessage(NamedTuple):
+    """One MQTT message waiting in the outbox (an event or one of its attachments).
+
+    A named tuple rather than a frozen dataclass: the publisher builds one per message
+    it sends, and a frozen dataclass costs four times as much to construct."""
 
     row_id: int
     kind: Literal["event", "attachment"]
@@ -120,40 +122,60 @@ def insert_events(
     return stored
 
 
+_PRIORITIES = {p.value: p for p in Priority}
+_PENDING_WHERE = "WHERE id > ? AND expires_at > ? AND (retry_at IS NULL OR retry_at <= ?) ORDER BY id LIMIT ?"
+_MESSAGE_COLUMNS = (
+    "id, kind, topic_suffix, payload, content_type, event_id, seq, priority, expires_at, sealed"
+)
+
+
 def select_pending(
     conn: sqlite3.Connection, now: float, limit: int, exclude: frozenset[int], sealer: Sealer, after: int = 0
 ) -> tuple[list[OutboxMessage], list[tuple[int, str]]]:
-    """Oldest first, skipping in-flight, expired and backing-off rows. Ids are chosen
-    first so payloads of in-flight rows are not read again on every call. Returns the
+    """Oldest first, skipping in-flight, expired and backing-off rows. Returns the
     messages and the (row id, reason) of rows that could not be decrypted, which the
-    caller holds back and surfaces instead of handing garbage to the publisher."""
+    caller holds back and surfaces instead of handing garbage to the publisher.
+
+    When few excluded rows lie past `after` (the publisher's read-ahead, which starts
+    after the last row it read), whole rows are read in one statement and the excluded
+    ones dropped here. When many do (a read from the oldest row, with a full window
+    and a batch of deletes pending), ids are chosen first, so the payloads of in-flight
+    rows are not read again."""
+    skip = sum(1 for r in exclude if r > after)
+    params = (after, now, now, limit + skip)
+    if skip <= limit // 4:
+        rows = conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages {_PENDING_WHERE}", params)
+        return _messages((r for r in rows if r[0] not in exclude), limit, sealer)
     ids = [
-        r[0]
-        for r in conn.execute(
-            "SELECT id FROM messages WHERE id > ? AND expires_at > ? AND (retry_at IS NULL OR retry_at <= ?) "
-            "ORDER BY id LIMIT ?",
-            (after, now, now, limit + sum(1 for r in exclude if r > after)),
-        )
-        if r[0] not in exclude
-    ][:limit]
-    out: list[OutboxMessage] = []
-    broken: list[tuple[int, str]] = []
+        r[0] for r in conn.execute(f"SELECT id FROM messages {_PENDING_WHERE}", params) if r[0] not in exclude
+    ]
+    ids = ids[:limit]
+    chosen: list[tuple] = []
     for i in range(0, len(ids), _CHUNK):
         chunk = ids[i : i + _CHUNK]
         marks = ",".join("?" * len(chunk))
-        for r in conn.execute(
-            "SELECT id, kind, topic_suffix, payload, content_type, event_id, seq, priority, expires_at, sealed "
-            f"FROM messages WHERE id IN ({marks}) ORDER BY id",
-            chunk,
-        ):
-            payload = bytes(r[3])
-            if r[9]:
-                try:
-                    payload = sealer.unseal(payload, identity(r[5], r[2]))
-                except UnsealError as exc:
-                    broken.append((r[0], str(exc)))
-                    continue
-            out.append(OutboxMessage(r[0], r[1], r[2], payload, r[4], r[5], r[6], Priority(r[7]), r[8]))
+        chosen += conn.execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id IN ({marks}) ORDER BY id", chunk
+        )
+    return _messages(chosen, limit, sealer)
+
+
+def _messages(
+    rows: Iterable[tuple], limit: int, sealer: Sealer
+) -> tuple[list[OutboxMessage], list[tuple[int, str]]]:
+    out: list[OutboxMessage] = []
+    broken: list[tuple[int, str]] = []
+    for r in rows:
+        payload = bytes(r[3])
+        if r[9]:
+            try:
+                payload = sealer.unseal(payload, identity(r[5], r[2]))
+            except UnsealError as exc:
+                broken.append((r[0], str(exc)))
+                continue
+        out.append(OutboxMessage(r[0], r[1], r[2], payload, r[4], r[5], r[6], _PRIORITIES[r[7]], r[8]))
+        if len(out) == limit:
+            break
     return out, broken
 
 

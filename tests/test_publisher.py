@@ -197,6 +197,13 @@ def test_fast_publish_properties_encode_exactly_like_paho():
     only_ct = Properties(PacketTypes.PUBLISH)
     only_ct.ContentType = "image/jpeg"
     assert _PublishProperties("image/jpeg", None, ()).pack() == only_ct.pack()
+    # A property block of 128 bytes or more has a two-byte length; values may be non-ASCII.
+    long_user = (("event_id", "ố" * 80), ("seq", "9" * 20))
+    big = Properties(PacketTypes.PUBLISH)
+    big.MessageExpiryInterval = 2**32 - 1
+    big.UserProperty = list(long_user)
+    assert _PublishProperties(None, 2**32 - 1, long_user).pack() == big.pack()
+    assert _PublishProperties(None, None, ()).pack() == Properties(PacketTypes.PUBLISH).pack()
 
 
 def test_a_burst_of_publishes_is_corked_and_all_of_it_arrives(plain_broker, subscriber_factory):
@@ -230,8 +237,9 @@ def test_a_burst_of_publishes_is_corked_and_all_of_it_arrives(plain_broker, subs
 
 
 def test_acknowledged_rows_are_deleted_in_batches_and_stay_excluded_until_then(outbox):
-    """Deletes are batched (by count or by age) on the publisher thread; rows waiting
-    for their delete are reported as in progress so `pending()` never re-reads them."""
+    """Deletes are batched on the publisher thread (by count or by age, or at once when
+    nothing is in flight); rows waiting for their delete are reported as in progress so
+    `pending()` never re-reads them."""
     from edge.publisher.acker import Acker
     from edge.publisher.stats import PublisherStats
 
@@ -249,6 +257,10 @@ def test_acknowledged_rows_are_deleted_in_batches_and_stay_excluded_until_then(o
     assert deleted == [rows[:3]] and outbox.stats().depth == 9
     acker.submit(rows[3:8])  # a full batch goes at once
     assert deleted[-1] == rows[3:8] and acker.in_progress() == []
-    acker.submit(rows[8:])
+    acker.submit(rows[8:10])
+    assert acker.in_progress() == rows[8:10]
+    acker.submit(rows[10:11], idle=True)  # nothing in flight: no reason to wait
+    assert deleted[-1] == rows[8:11] and acker.in_progress() == []
+    acker.submit(rows[11:])
     acker.flush()  # shutdown: everything waiting is deleted
-    assert deleted[-1] == rows[8:] and outbox.stats().depth == 0
+    assert deleted[-1] == rows[11:] and outbox.stats().depth == 0

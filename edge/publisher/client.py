@@ -16,6 +16,7 @@ import functools
 import select
 import socket
 import ssl
+import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -23,7 +24,7 @@ from typing import NamedTuple
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties, VariableByteIntegers, writeInt32, writeUTF
+from paho.mqtt.properties import Properties, VariableByteIntegers, writeUTF
 
 from edge.publisher.errors import ConnectError, PublishRefused
 from firmware_config.mqtt import MqttConfig
@@ -71,6 +72,9 @@ _IDS = Properties(PacketTypes.PUBLISH).names
 _EXPIRY_ID = VariableByteIntegers.encode(_IDS["Message Expiry Interval"])
 _CONTENT_TYPE_ID = VariableByteIntegers.encode(_IDS["Content Type"])
 _USER_PROPERTY_ID = VariableByteIntegers.encode(_IDS["User Property"])
+_U16 = struct.Struct("!H")  # length prefix of an MQTT UTF-8 string
+_U32 = struct.Struct("!L")  # Four Byte Integer
+_SHORT_LENGTHS = [VariableByteIntegers.encode(n) for n in range(128)]  # one byte each
 
 
 @functools.lru_cache(maxsize=32)
@@ -97,13 +101,14 @@ class _PublishProperties(Properties):
 
     def pack(self) -> bytes:
         content_type, expiry_s, user = self._fields
-        parts = [] if expiry_s is None else [_EXPIRY_ID, writeInt32(expiry_s)]
+        body = b"" if expiry_s is None else _EXPIRY_ID + _U32.pack(expiry_s)
         if content_type is not None:
-            parts.append(_content_type(content_type))
+            body += _content_type(content_type)
         for key, value in user:
-            parts += (_user_key(key), writeUTF(value))
-        body = b"".join(parts)
-        return VariableByteIntegers.encode(len(body)) + body
+            text = value.encode()
+            body += _user_key(key) + _U16.pack(len(text)) + text
+        size = len(body)
+        return (_SHORT_LENGTHS[size] if size < 128 else VariableByteIntegers.encode(size)) + body
 
     def __str__(self) -> str:
         content_type, expiry_s, user = self._fields

@@ -2,7 +2,8 @@
 
 A delete is a SQLite write transaction; one per PUBACK, or per loop turn, would cost
 more than the publish itself. Acknowledged rows therefore collect here and are deleted
-together once `max_batch` rows are waiting or the oldest has waited `max_delay_s`.
+together once `max_batch` rows are waiting, the oldest has waited `max_delay_s`, or
+nothing is in flight any more.
 
 Why not a thread of its own (as before): on two cores a second Python thread that
 wakes for every batch contends with the publisher loop for the GIL; measured side by
@@ -54,14 +55,17 @@ class Acker:
         self._waiting: list[int] = []
         self._since = 0.0  # when the oldest waiting row was acknowledged
 
-    def submit(self, row_ids: list[int]) -> None:
-        """Rows the broker acknowledged; deleted now if a batch is due."""
+    def submit(self, row_ids: list[int], *, idle: bool = False) -> None:
+        """Rows the broker acknowledged; deleted now if a batch is due. `idle` says
+        nothing is in flight any more: batching only pays while publishes overlap the
+        delete, so the rows go at once (a quiet device's latency is then one delete,
+        not the batching delay)."""
         if row_ids:
             if not self._waiting:
                 self._since = self._clock()
             self._waiting += row_ids
         if self._waiting and (
-            len(self._waiting) >= self._max_batch or self._clock() - self._since >= self._max_delay_s
+            idle or len(self._waiting) >= self._max_batch or self._clock() - self._since >= self._max_delay_s
         ):
             self.flush()
 

@@ -280,7 +280,7 @@ class PublishLoop:
         return False
 
     def _flush_acks(self) -> None:
-        self.acker.submit(self.window.take_acked())
+        self.acker.submit(self.window.take_acked(), idle=not self.window.messages)
 
     def _drop(self, reason: str | None, *, connecting: bool = False) -> None:
         """Abandon the connection; what was in flight is re-read from the outbox later."""

@@ -180,16 +180,14 @@ def _messages(
 
 
 def delete_acked(conn: sqlite3.Connection, ids: Sequence[int]) -> int:
-    """Delete acknowledged rows; ids already gone (evicted, acked twice) are ignored."""
+    """Delete acknowledged rows; ids already gone (evicted, acked twice) are ignored.
+    RETURNING (SQLite >= 3.35) counts what was really deleted in the same pass."""
     count = freed = 0
     for i in range(0, len(ids), _CHUNK):
         chunk = ids[i : i + _CHUNK]
         marks = ",".join("?" * len(chunk))
-        n, size = conn.execute(
-            f"SELECT count(*), coalesce(sum(size), 0) FROM messages WHERE id IN ({marks})", chunk
-        ).fetchone()
-        conn.execute(f"DELETE FROM messages WHERE id IN ({marks})", chunk)
-        count += n
-        freed += size
+        sizes = conn.execute(f"DELETE FROM messages WHERE id IN ({marks}) RETURNING size", chunk).fetchall()
+        count += len(sizes)
+        freed += sum(size for (size,) in sizes)
     add_counters(conn, {"acked_total": count, "bytes": -freed})
     return count

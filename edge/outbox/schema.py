@@ -18,6 +18,7 @@ import sqlite_utils
 
 from edge.outbox.errors import OutboxError
 
+MIN_SQLITE = (3, 35, 0)  # RETURNING; bookworm ships 3.40, JetPack 6 (Ubuntu 22.04) 3.37
 BUSY_TIMEOUT_S = 30.0
 
 COUNTERS = (
@@ -110,6 +111,11 @@ def connect(path: Path, synchronous: Literal["full", "normal"], wal_limit: int) 
     size afterwards. Keeping it small matters on a full disk: a checkpoint may have to
     grow the database by up to the WAL's size, and only a bounded WAL can be
     checkpointed with the space the disk reserve gives back."""
+    if sqlite3.sqlite_version_info < MIN_SQLITE:  # DELETE ... RETURNING (rows.delete_acked)
+        raise OutboxError(
+            f"SQLite {sqlite3.sqlite_version} is too old for the outbox: "
+            f"{'.'.join(map(str, MIN_SQLITE))} or newer is needed (Debian bookworm has 3.40)"
+        )
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
     try:
         # Only takes effect on a new, empty file: lets emergency eviction hand free

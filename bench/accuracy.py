@@ -1,7 +1,7 @@
 """Plate reading accuracy and speed on the dev sets in ../shared (one command):
 
     .venv/bin/python bench/accuracy.py [--dataset DIR] [--threads N]
-        [--recognizer-model NAME] [--compare-recognizer NAME ...]
+        [--recognizer-model NAME] [--compare-recognizer NAME ...] [--no-baselines] [--no-crops]
 
 Prints one table per question, ours and the baselines measured side by side in the
 same run on this machine:
@@ -41,6 +41,7 @@ from firmware_config.plates import (
     PpOcrDetectorConfig,
     YoloPlateDetectorConfig,
 )
+from models.train.scene_eval import iou, to_720p
 from models.train.split import held_out_files, load_scene_labels
 
 DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "vn-plates"
@@ -48,24 +49,6 @@ DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / 
 
 def norm(text: str) -> str:
     return re.sub("[^0-9A-Z]", "", text.upper())
-
-
-def iou(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
-def to_720p(img: np.ndarray) -> tuple[np.ndarray, float]:
-    """Upscale a dev frame into a 1280x720 frame (what a camera delivers)."""
-    h, w = img.shape[:2]
-    r = min(1280 / w, 720 / h)
-    canvas = np.zeros((720, 1280, 3), np.uint8)
-    resized = cv2.resize(img, (round(w * r), round(h * r)))
-    canvas[: resized.shape[0], : resized.shape[1]] = resized
-    return canvas, r
 
 
 def med_ms(times: list[float]) -> str:
@@ -147,6 +130,44 @@ def end_to_end_row(name: str, reader: PlateReader, scenes: dict, files: list[str
     return [name, part, str(total), f"{100 * ok / total:.1f}", str(wrong), str(missed), med_ms(times)]
 
 
+def load_crops(dataset: Path) -> list[tuple[np.ndarray, str, str]]:
+    """(image, label text, layout) of every crop in the OCR set."""
+    crops = []
+    with (dataset / "ocr" / "labels.csv").open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            crops.append((cv2.imread(str(dataset / "ocr" / row["file"])), row["text"], row["layout"]))
+    return crops
+
+
+def crop_rows(
+    variants: list[tuple[str, Callable[[np.ndarray], str]]], crops: list[tuple[np.ndarray, str, str]]
+) -> list[list[str]]:
+    """Exact-match rate one-line / two-line / all and median ms per crop, per reader."""
+    rows = []
+    for name, fn in variants:
+        hits = {"one_line": [0, 0], "two_line": [0, 0]}
+        times = []
+        fn(crops[0][0])  # untimed warm-up
+        for img, text, layout in crops:
+            t0 = time.perf_counter()
+            got = fn(img)
+            times.append(time.perf_counter() - t0)
+            hits[layout][0] += norm(got) == norm(text)
+            hits[layout][1] += 1
+        one, two = hits["one_line"], hits["two_line"]
+        total = (one[0] + two[0]) / (one[1] + two[1])
+        rows.append(
+            [
+                name,
+                f"{100 * one[0] / one[1]:.1f} ({one[1]})",
+                f"{100 * two[0] / two[1]:.1f} ({two[1]})",
+                f"{100 * total:.1f}",
+                med_ms(times),
+            ]
+        )
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
@@ -165,6 +186,12 @@ def main() -> int:
         help="also read crops and scenes with this recogniser (repeatable; before/after in one run)",
     )
     ap.add_argument("--no-baselines", action="store_true", help="only our configuration (faster)")
+    ap.add_argument(
+        "--no-crops",
+        action="store_true",
+        help="skip the crop set (scene questions only: checks a change on the held-out scenes "
+        "without producing a crop figure)",
+    )
     args = ap.parse_args()
     if not (args.dataset / "scenes" / "labels.csv").is_file():
         print(
@@ -187,6 +214,14 @@ def main() -> int:
     det = detectors.create(ours_cfg.detector, sessions)
     rec = recognizers.create(ours_cfg.recognizer, sessions)
     reader = PlateReader(det, rec, ours_cfg)
+    compared = {
+        model: PlateReader(
+            det,
+            recognizers.create(ours_cfg.recognizer.model_copy(update={"model": model}), sessions),
+            ours_cfg,
+        )
+        for model in args.compare_recognizer
+    }
 
     labels = load_scene_labels(args.dataset / "scenes")
     scenes = {
@@ -212,6 +247,17 @@ def main() -> int:
                 part,
             )
         )
+    for model, alt_reader in compared.items():
+        for part, files in parts:
+            rows.append(
+                detection_rows(
+                    f"{ours_name} + grammar filter on {model}",
+                    lambda im, rd=alt_reader: [p.box for p in rd.read(im)],
+                    scenes,
+                    files,
+                    part,
+                )
+            )
     if not args.no_baselines:
         ppdet = detectors.create(PpOcrDetectorConfig(), sessions)
         pp_reader = PlateReader(ppdet, rec, ours_cfg)
@@ -236,57 +282,27 @@ def main() -> int:
             )
     table("Plate detection (IoU 0.5)", header, rows)
 
-    crops = []
-    with (args.dataset / "ocr" / "labels.csv").open(newline="") as fh:
-        for row in csv.DictReader(fh):
-            crops.append((cv2.imread(str(args.dataset / "ocr" / row["file"])), row["text"], row["layout"]))
-    variants: list[tuple[str, Callable[[np.ndarray], str]]] = []
-
-    variants.append((f"ours: {ours_cfg.recognizer.model} per line + grammar CTC", reader_fn(reader)))
-    compared = {
-        model: PlateReader(
-            det,
-            recognizers.create(ours_cfg.recognizer.model_copy(update={"model": model}), sessions),
-            ours_cfg,
+    if not args.no_crops:
+        variants: list[tuple[str, Callable[[np.ndarray], str]]] = []
+        variants.append((f"ours: {ours_cfg.recognizer.model} per line + grammar CTC", reader_fn(reader)))
+        for model, alt_reader in compared.items():
+            variants.append((f"{model} per line + grammar CTC", reader_fn(alt_reader)))
+        if not args.no_baselines:
+            for model in ("ppocr_v6_rec_small_plate", "ppocr_v4_rec", "ppocr_v6_rec_small"):
+                alt = recognizers.create(CtcRecognizerConfig(model=model), sessions)
+                variants.append(
+                    (f"{model} per line + grammar CTC", reader_fn(PlateReader(det, alt, ours_cfg)))
+                )
+            v6 = recognizers.create(CtcRecognizerConfig(model="ppocr_v6_rec_small"), sessions)
+            variants.append(
+                ("baseline: v6 small per line, greedy + string fix-up", string_fixup_fn(reader, v6))
+            )
+            variants.append(("baseline: PP-OCR det+rec on the crop (RapidOCR-style)", det_rec_fn(ppdet, v6)))
+        table(
+            "Plate text on crops (exact match; crop set never trained on)",
+            ["reader", "one-line %", "two-line %", "all %", "ms/plate"],
+            crop_rows(variants, load_crops(args.dataset)),
         )
-        for model in args.compare_recognizer
-    }
-    for model, alt_reader in compared.items():
-        variants.append((f"{model} per line + grammar CTC", reader_fn(alt_reader)))
-    if not args.no_baselines:
-        for model in ("ppocr_v6_rec_small_plate", "ppocr_v4_rec", "ppocr_v6_rec_small"):
-            alt = recognizers.create(CtcRecognizerConfig(model=model), sessions)
-            variants.append((f"{model} per line + grammar CTC", reader_fn(PlateReader(det, alt, ours_cfg))))
-        v6 = recognizers.create(CtcRecognizerConfig(model="ppocr_v6_rec_small"), sessions)
-        variants.append(("baseline: v6 small per line, greedy + string fix-up", string_fixup_fn(reader, v6)))
-        variants.append(("baseline: PP-OCR det+rec on the crop (RapidOCR-style)", det_rec_fn(ppdet, v6)))
-    rows = []
-    for name, fn in variants:
-        hits = {"one_line": [0, 0], "two_line": [0, 0]}
-        times = []
-        fn(crops[0][0])  # untimed warm-up
-        for img, text, layout in crops:
-            t0 = time.perf_counter()
-            got = fn(img)
-            times.append(time.perf_counter() - t0)
-            hits[layout][0] += norm(got) == norm(text)
-            hits[layout][1] += 1
-        one, two = hits["one_line"], hits["two_line"]
-        total = (one[0] + two[0]) / (one[1] + two[1])
-        rows.append(
-            [
-                name,
-                f"{100 * one[0] / one[1]:.1f} ({one[1]})",
-                f"{100 * two[0] / two[1]:.1f} ({two[1]})",
-                f"{100 * total:.1f}",
-                med_ms(times),
-            ]
-        )
-    table(
-        "Plate text on crops (exact match; crop set never trained on)",
-        ["reader", "one-line %", "two-line %", "all %", "ms/plate"],
-        rows,
-    )
 
     rows = [end_to_end_row("ours: detector + reader", reader, scenes, files, part) for part, files in parts]
     for model, alt_reader in compared.items():

@@ -68,7 +68,9 @@ class CtcRecognizerConfig(Section):
         default="ppocr_ctc",
         description="CTC text recogniser in PP-OCR layout: input [B,3,48,W], charset in metadata `character`.",
     )
-    model: str = Field(default="ppocr_v4_rec_plate_vn", description="Manifest name or path of the recogniser.")
+    model: str = Field(
+        default="ppocr_v4_rec_plate_vn", description="Manifest name or path of the recogniser."
+    )
     height: int = Field(default=48, ge=16, le=64, description="Input height the model was trained for.")
     max_width: int = Field(
         default=320, ge=32, le=1280, description="Crops wider than this (after scaling) are squeezed."
@@ -102,6 +104,22 @@ class PlateReaderConfig(Section):
         gt=0,
         description="Reject as non-plate when the grammar-constrained reading is this many "
         "nats less likely than the unconstrained one (text that fits no plate format).",
+    )
+    weak_detection_score: float = Field(
+        default=0.7,
+        ge=0,
+        le=1,
+        description="Detector boxes scored below this are kept only when their reading is confident "
+        "(`weak_detection_min_confidence`): a box neither model vouches for is not a plate, however well its "
+        "text fits the grammar. 0 turns the check off. Chosen on the scene training split by "
+        "models/train/select_reject.py; crops read without a detector are not affected.",
+    )
+    weak_detection_min_confidence: float = Field(
+        default=0.34,
+        ge=0,
+        le=1,
+        description="Weakest-glyph probability a weakly detected box's reading needs to count as a plate "
+        "(see `weak_detection_score`).",
     )
     two_line_max_aspect: float = Field(
         default=2.6, gt=1, lt=6, description="Crops with width/height below this are read as two-line plates."

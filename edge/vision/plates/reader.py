@@ -6,8 +6,9 @@
 The detector gives plate boxes; each crop is classified one-line/two-line, split into
 text lines, and the lines of each crop are read in one recogniser batch. Each plate
 is then decoded against the Vietnamese plate grammar; crops whose text fits no plate
-format (logos, signs, stickers) are dropped here, which is what lifts detection
-precision beyond the detector's own."""
+format (logos, signs, stickers) are dropped here, and so are boxes that both the
+detector and the recogniser are weak on (`reject.plate_like`), which is what lifts
+detection precision beyond the detector's own."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import numpy as np
 from edge.vision.plates.deskew import level_text
 from edge.vision.plates.lines import Layout, layout_options, split_lines
 from edge.vision.plates.plate_decode import GrammarDecoder, PlateCandidate
+from edge.vision.plates.reject import plate_like
 from edge.vision.plugins import Box, Detector, TextRead, TextRecognizer
 from firmware_config.plates import PlateReaderConfig
 
@@ -58,10 +60,12 @@ class PlateReader:
             boxes.append(det.box)
             scores.append(det.score)
         reads = self.read_crops(crops)
+        cfg = self.config
         return [
             PlateRead(box, r.text, r.confidence, r.candidates, r.layout, score)
             for box, score, r in zip(boxes, scores, reads, strict=True)
             if r is not None
+            and plate_like(score, r.confidence, cfg.weak_detection_score, cfg.weak_detection_min_confidence)
         ]
 
     def read_crop(self, crop_bgr: np.ndarray) -> PlateRead | None:

@@ -47,6 +47,7 @@ import torch.nn.functional as F
 from edge.vision.plates.ctc import CtcRecognizer
 from edge.vision.plates.reader import PlateReader
 from firmware_config.plates import CtcRecognizerConfig
+from models.train.glyph_mix import recogniser_posteriors
 from models.train.onnx_graph import OnnxGraphModule
 from models.train.rec_data import LineSampler, compact, held_out_crops
 
@@ -131,7 +132,9 @@ def validate(model: OnnxGraphModule, crops: list[tuple[np.ndarray, str]]) -> int
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--dataset", type=Path, default=DATASET, help="vn-plates dev set (scenes: training split only)")
+    ap.add_argument(
+        "--dataset", type=Path, default=DATASET, help="vn-plates dev set (scenes: training split only)"
+    )
     ap.add_argument(
         "--init",
         type=Path,
@@ -150,6 +153,13 @@ def main() -> int:
     ap.add_argument("--lr", type=float, default=1e-4, help="peak learning rate (warm-up, then cosine decay)")
     ap.add_argument("--freeze-convs", type=int, default=14, help="convs (from the stem) kept frozen")
     ap.add_argument("--synth", type=float, default=0.35, help="fraction of rendered plates")
+    ap.add_argument(
+        "--recombine",
+        type=float,
+        default=0.0,
+        help="fraction of training plates rewritten with real glyphs of other training plates "
+        "(models/train/glyph_mix.py; cut with the --init recogniser)",
+    )
     ap.add_argument("--val-every", type=int, default=100, help="steps between held-out validations")
     ap.add_argument("--val-copies", type=int, default=4, help="augmented versions of each held-out plate")
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads")
@@ -164,7 +174,15 @@ def main() -> int:
     trainable = freeze_early(model, args.freeze_convs)
     chars = next(p.value for p in model.model.metadata_props if p.key == "character")
     loss_fn = PlateCtcLoss(("<blank>", *chars.splitlines(), " "))
-    sampler = LineSampler(args.dataset, rng, args.synth)
+    posteriors = None
+    if args.recombine > 0:
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = args.threads
+        session = ort.InferenceSession(str(args.init), opts, providers=["CPUExecutionProvider"])
+        posteriors = recogniser_posteriors(CtcRecognizer(session, CtcRecognizerConfig()))
+    sampler = LineSampler(args.dataset, rng, args.synth, recombine=args.recombine, posteriors=posteriors)
+    if sampler.bank is not None:
+        print(f"glyph bank: {len(sampler.bank.lines)} training lines cut into glyphs", flush=True)
     plain = held_out_crops(args.dataset)
     augmented = LineSampler(args.dataset, random.Random(VAL_SEED), 0.0, "held_out").augmented_crops(
         args.val_copies

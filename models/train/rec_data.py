@@ -30,6 +30,7 @@ from edge.vision.plates.lines import Layout, layout_options, split_lines
 from firmware_config.plates import PlateReaderConfig
 from models.synth.plates import render_plate
 from models.synth.scenes import photometric
+from models.train.glyph_mix import CutLine, GlyphBank, Posteriors
 from models.train.split import split_scenes
 
 
@@ -142,12 +143,39 @@ class LineSampler:
     """Random augmented (line image, compact label) pairs from one part of the scene set."""
 
     def __init__(
-        self, dataset: Path, rng: random.Random, synth_fraction: float = 0.35, part: str = "train"
+        self,
+        dataset: Path,
+        rng: random.Random,
+        synth_fraction: float = 0.35,
+        part: str = "train",
+        recombine: float = 0.0,
+        posteriors: Posteriors | None = None,
     ) -> None:
+        """`recombine`: fraction of samples whose glyphs are swapped with real glyphs of
+        other training plates (`glyph_mix`); needs `posteriors` (the starting
+        recogniser) to cut the lines into glyphs."""
         self.rng = rng
         self.sources = load_sources(dataset, part)
         self.synth_fraction = synth_fraction
+        self.recombine = recombine
         self.cfg = PlateReaderConfig()
+        self.bank: GlyphBank | None = None
+        self.mixable: dict[int, list[CutLine]] = {}
+        if recombine > 0:
+            if posteriors is None:
+                raise ValueError("recombining glyphs needs the starting recogniser's posteriors")
+            regions = [self._real(s) for s in self.sources]
+            self.bank = GlyphBank.build(
+                [
+                    (img, box, labels, s.layout)
+                    for (img, box, labels, _), s in zip(regions, self.sources, strict=True)
+                ],
+                posteriors,
+                self.cfg.crop_margin,
+            )
+            for line in self.bank.lines:
+                self.mixable.setdefault(line.source, []).append(line)
+            self.mixable_ids = sorted(self.mixable)
 
     def _real(self, s: PlateSource) -> tuple[np.ndarray, np.ndarray, list[str], Layout]:
         x1, y1, x2, y2 = s.box
@@ -169,6 +197,17 @@ class LineSampler:
         layout: Layout = "one_line" if len(lines) == 1 else "two_line"
         return bg, np.float32((pad, pad, pad + pw, pad + ph)), [compact(t) for t in lines], layout
 
+    def _recombined(self) -> tuple[np.ndarray, np.ndarray, list[str], Layout]:
+        """A training plate with some glyphs replaced by real glyphs of other plates."""
+        assert self.bank is not None
+        i = self.mixable_ids[self.rng.randrange(len(self.mixable_ids))]
+        img, box, labels, layout = self._real(self.sources[i])
+        img, labels = img.copy(), list(labels)
+        for line in self.mixable[i]:
+            new = self.bank.recombine(self.rng, line, img)
+            labels[0 if line.kind in ("one", "top") else 1] = new
+        return img, box, labels, layout
+
     def _augment(self, img: np.ndarray, box: np.ndarray) -> np.ndarray | None:
         warped, quad = _warp_around(self.rng, img, box)
         crop = _jittered_crop(self.rng, warped, quad)
@@ -189,10 +228,13 @@ class LineSampler:
 
     def sample_plate(self) -> list[tuple[np.ndarray, str]]:
         """The lines of one augmented plate, as the reader would cut them."""
-        if self.rng.random() >= self.synth_fraction:
-            img, box, labels, layout = self._real(self.sources[self.rng.randrange(len(self.sources))])
-        else:
+        r = self.rng.random()
+        if r < self.synth_fraction:
             img, box, labels, layout = self._synthetic()
+        elif r < self.synth_fraction + self.recombine and self.mixable:
+            img, box, labels, layout = self._recombined()
+        else:
+            img, box, labels, layout = self._real(self.sources[self.rng.randrange(len(self.sources))])
         crop = self._augment(img, box)
         if crop is None:
             return []

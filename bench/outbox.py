@@ -16,9 +16,9 @@ Measured side by side in one run, against the same local broker and payload size
 Absolute figures depend on the machine (named in the output, with its load average)
 and on what else it is doing; compare the ratio, and on a busy machine also the
 CPU per message, which is steadier than wall-clock rates. On a VM an idle machine can
-be the noisier one: both clients sleep in select() between PUBACK bursts, and a vCPU
-that halts wakes slowly (seen here: 79-171 µs CPU per message for the same work when
-idle, 80-92 µs with a niced job keeping the cores busy). The garbage collector is
+be the noisier one (seen here: 79-171 µs CPU per message for the same work when idle,
+80-92 µs with a niced job keeping the cores busy); a likely cause is that both clients
+sleep in select() between PUBACK bursts and a halted vCPU wakes slowly. The garbage collector is
 frozen after the imports, as the daemon freezes it once started."""
 
 from __future__ import annotations

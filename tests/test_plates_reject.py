@@ -11,10 +11,9 @@ import math
 import cv2
 import pytest
 
-from edge.vision.plates import register_plate_backends
+from edge.vision.models import registries
 from edge.vision.plates.reader import PlateReader
 from edge.vision.plates.reject import plate_like
-from edge.vision.plugins import Detector, PluginRegistry, TextRecognizer
 from edge.vision.runtime import SessionFactory
 from firmware_config.plates import PlateReaderConfig
 from models.train.scene_eval import iou, to_720p
@@ -23,9 +22,7 @@ from models.train.split import split_scenes
 
 @pytest.fixture(scope="module")
 def models():
-    detectors: PluginRegistry[Detector] = PluginRegistry("detector", Detector)
-    recognizers: PluginRegistry[TextRecognizer] = PluginRegistry("recognizer", TextRecognizer)
-    register_plate_backends(detectors, recognizers)
+    detectors, recognizers = registries()
     sessions = SessionFactory()
     cfg = PlateReaderConfig()
     return detectors.create(cfg.detector, sessions), recognizers.create(cfg.recognizer, sessions)

@@ -28,10 +28,9 @@ from pathlib import Path
 
 import cv2
 
-from edge.vision.plates import register_plate_backends
+from edge.vision.models import registries
 from edge.vision.plates.reader import PlateReader
 from edge.vision.plates.reject import plate_like
-from edge.vision.plugins import Detector, PluginRegistry, TextRecognizer
 from edge.vision.runtime import SessionFactory
 from firmware_config.inference import InferenceConfig
 from firmware_config.plates import PlateReaderConfig
@@ -47,9 +46,7 @@ def training_boxes(dataset: Path, recognizer_model: str | None) -> list[tuple[bo
     """(is a plate, read right, detector score, weakest-glyph confidence, text) of
     every detector box read as plate text on the training-split frames."""
     sessions = SessionFactory(InferenceConfig(intra_op_threads=1))
-    detectors: PluginRegistry[Detector] = PluginRegistry("detector", Detector)
-    recognizers: PluginRegistry[TextRecognizer] = PluginRegistry("recognizer", TextRecognizer)
-    register_plate_backends(detectors, recognizers)
+    detectors, recognizers = registries()
     cfg = PlateReaderConfig(min_confidence=0.0, max_score_gap=math.inf, weak_detection_score=0.0)
     if recognizer_model:
         cfg = cfg.model_copy(

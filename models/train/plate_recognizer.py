@@ -10,9 +10,12 @@ reader's grammar-constrained decoder uses it unchanged.
 
 Data (`models/train/rec_data.py`): the training split of the scene set only (every
 fourth scene is held out, `models/train/split.py`) plus rendered plates; the OCR crop
-set is the text benchmark and is never read. Validation: the held-out scenes' plates,
-read through the real `PlateReader` on the exported ONNX every `--val-every` steps,
-as cut from the frame and in `--val-copies` fixed augmented versions each (the plain
+set is the text benchmark and is never read. With `--recombine`, a share of the
+training plates is rewritten with real glyphs cut from other training-split plates
+(`models/train/glyph_mix.py`), for real-font variety beyond the ~120 plate texts.
+Validation: the held-out scenes' plates, read through the real `PlateReader` on the
+exported ONNX every `--val-every` steps, as cut from the frame and in `--val-copies`
+fixed augmented versions each (the plain
 42 are all read right by the starting model already, so alone they cannot rank
 checkpoints); the checkpoint with the most plain exact reads, then the most augmented
 ones (ties: the later one) is kept.

@@ -160,7 +160,8 @@ class LineSampler:
         self.recombine = recombine
         self.cfg = PlateReaderConfig()
         self.bank: GlyphBank | None = None
-        self.mixable: dict[int, list[CutLine]] = {}
+        self.mixable: dict[int, list[CutLine]] = {}  # plate index -> its lines cut into glyphs
+        self.mixable_ids: list[int] = []
         if recombine > 0:
             if posteriors is None:
                 raise ValueError("recombining glyphs needs the starting recogniser's posteriors")

@@ -198,7 +198,7 @@ class LineSampler:
         layout: Layout = "one_line" if len(lines) == 1 else "two_line"
         return bg, np.float32((pad, pad, pad + pw, pad + ph)), [compact(t) for t in lines], layout
 
-    def _recombined(self) -> tuple[np.ndarray, np.ndarray, list[str], Layout]:
+    def recombined_plate(self) -> tuple[np.ndarray, np.ndarray, list[str], Layout]:
         """A training plate with some glyphs replaced by real glyphs of other plates."""
         assert self.bank is not None
         i = self.mixable_ids[self.rng.randrange(len(self.mixable_ids))]
@@ -233,7 +233,7 @@ class LineSampler:
         if r < self.synth_fraction:
             img, box, labels, layout = self._synthetic()
         elif r < self.synth_fraction + self.recombine and self.mixable:
-            img, box, labels, layout = self._recombined()
+            img, box, labels, layout = self.recombined_plate()
         else:
             img, box, labels, layout = self._real(self.sources[self.rng.randrange(len(self.sources))])
         crop = self._augment(img, box)

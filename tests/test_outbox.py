@@ -128,7 +128,10 @@ def test_pending_is_oldest_first_and_skips_excluded(tmp_path: Path) -> None:
         # `after`: a reader that holds rows up to rows[1] starts behind them; exclusions
         # past it still leave `limit` rows when there are enough.
         assert [m.row_id for m in ob.pending(2, after=rows[1])] == rows[2:4]
-        assert [m.row_id for m in ob.pending(2, exclude=[rows[0], rows[3]], after=rows[1])] == [rows[2], rows[4]]
+        assert [m.row_id for m in ob.pending(2, exclude=[rows[0], rows[3]], after=rows[1])] == [
+            rows[2],
+            rows[4],
+        ]
 
 
 def test_pending_skips_few_or_many_exclusions_alike(tmp_path: Path) -> None:

@@ -215,7 +215,11 @@ def test_a_burst_of_publishes_is_corked_and_all_of_it_arrives(plain_broker, subs
 
     sub: Subscriber = subscriber_factory(plain_broker, "devices/burst/#")
     link = BrokerLink(
-        plain_broker.mqtt_config(), "burst", will_topic="devices/burst/status", tls_context=None, max_messages=60
+        plain_broker.mqtt_config(),
+        "burst",
+        will_topic="devices/burst/status",
+        tls_context=None,
+        max_messages=60,
     )
     link.open()
     try:
@@ -245,7 +249,9 @@ def test_acknowledged_rows_are_deleted_in_batches_and_stay_excluded_until_then(o
 
     now = [100.0]
     deleted: list[list[int]] = []
-    acker = Acker(outbox, PublisherStats(), deleted.append, max_batch=5, max_delay_s=0.02, clock=lambda: now[0])
+    acker = Acker(
+        outbox, PublisherStats(), deleted.append, max_batch=5, max_delay_s=0.02, clock=lambda: now[0]
+    )
     rows = [s.row_id for s in outbox.append_many([_selftest(i) for i in range(12)])]
 
     acker.submit(rows[:3])  # young and few: waits

@@ -142,28 +142,3 @@ class PlateReaderConfig(Section):
         description="Margin added around a detected box before reading, as fractions of its (width, height); "
         "the recogniser misreads glyphs cut at the crop edge.",
     )
-    second_read: bool = Field(
-        default=False,
-        description="Read an unsure crop a second time in a few perturbed versions (deshear toggled, padded, "
-        "contrast-stretched, tightened; `edge/vision/plates/second_read.py`) and keep the reading the grammar "
-        "explains best. Only crops whose first reading is weak (`second_read_below_confidence`, "
-        "`second_read_above_gap`, or no acceptable reading) pay for it.",
-    )
-    second_read_below_confidence: float = Field(
-        default=0.3,
-        ge=0,
-        le=1,
-        description="A first reading whose weakest glyph is less certain than this gets a second read; chosen "
-        "on the scene training split by models/train/select_second_read.py (2 % of crops read twice there).",
-    )
-    second_read_above_gap: float = Field(
-        default=12.0,
-        ge=0,
-        description="A first reading the grammar explains this many nats worse than the unconstrained "
-        "reading gets a second read (12, the `max_score_gap` default: the gap alone gates only readings "
-        "rejected anyway; 4..inf read the same on the training split).",
-    )
-    second_read_variants: tuple[Literal["deshear", "pad", "contrast", "tight"], ...] = Field(
-        default=("deshear", "pad", "contrast", "tight"),
-        description="Perturbed versions read on the second read (see `second_read`).",
-    )

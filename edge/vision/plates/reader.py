@@ -20,11 +20,8 @@ from edge.vision.plates.deskew import level_text
 from edge.vision.plates.lines import Layout, layout_options, split_lines
 from edge.vision.plates.plate_decode import GrammarDecoder, PlateCandidate
 from edge.vision.plates.reject import plate_like
-from edge.vision.plates.second_read import Variant, variant
 from edge.vision.plugins import Box, Detector, TextRead, TextRecognizer
 from firmware_config.plates import PlateReaderConfig
-
-Reading = tuple[Layout, list[PlateCandidate]]
 
 
 @dataclass(frozen=True)
@@ -84,87 +81,26 @@ class PlateReader:
         else was in the frame."""
         if not crops:
             return []
-        cfg = self.config
-        prepared = [level_text(c, cfg.deskew_max_slope, cfg.deskew_min_gain) for c in crops]
-        best = self.readings(prepared)
-        if cfg.second_read:
-            for i, crop in enumerate(crops):
-                if self.unsure(best[i]):
-                    best[i] = self._second_read(crop, prepared[i] is not crop, best[i])
-        return [
-            self._accept(crop, *choice) if choice else None for crop, choice in zip(crops, best, strict=True)
-        ]
-
-    def readings(self, crops: list[np.ndarray]) -> list[Reading | None]:
-        """Best (layout, candidates) of each crop as given (no levelling): every layout's
-        lines of a crop in one recogniser batch, layouts compared by `_better`."""
         jobs: list[tuple[int, Layout, int, int]] = []  # crop index, layout, first line, line count
         texts: list[TextRead] = []
+        cfg = self.config
         for i, crop in enumerate(crops):
+            crop = level_text(crop, cfg.deskew_max_slope, cfg.deskew_min_gain)
             lines: list[np.ndarray] = []
             for layout in layout_options(crop, self.config.two_line_max_aspect):
                 split = split_lines(crop, layout)
                 jobs.append((i, layout, len(texts) + len(lines), len(split)))
                 lines.extend(split)
             texts.extend(self.recognizer.read(lines))
-        best: list[Reading | None] = [None] * len(crops)
+        best: list[tuple[Layout, list[PlateCandidate]] | None] = [None] * len(crops)
         for i, layout, start, count in jobs:
             cands = self.decoder.decode(texts[start : start + count], layout)
             current = best[i]
             if current is None or self._better(cands, current[1]):
                 best[i] = (layout, cands)
-        return best
-
-    def unsure(self, choice: Reading | None) -> bool:
-        """Whether a first reading is weak enough to earn a second read: no plausible
-        reading, or its weakest glyph / grammar fit beyond the configured gate."""
-        cfg = self.config
-        if choice is None or not self._plausible(choice[1]):
-            return True
-        top = choice[1][0]
-        return top.confidence < cfg.second_read_below_confidence or top.score_gap > cfg.second_read_above_gap
-
-    def variant_readings(self, crop: np.ndarray, levelled: bool) -> list[tuple[Variant, Reading | None]]:
-        """Readings of the configured perturbed versions of a raw crop (`second_read`)."""
-        cfg = self.config
-        names, images = [], []
-        for name in cfg.second_read_variants:
-            img = variant(crop, name, levelled, cfg.deskew_max_slope)
-            if img is None:
-                continue
-            if name != "deshear":  # the deshear variant is the other levelling choice itself
-                img = level_text(img, cfg.deskew_max_slope, cfg.deskew_min_gain)
-            names.append(name)
-            images.append(img)
-        return list(zip(names, self.readings(images), strict=True))
-
-    def _second_read(self, crop: np.ndarray, levelled: bool, first: Reading | None) -> Reading | None:
-        """The reading most of the versions agree on (the first read and each variant
-        vote for their acceptable text); ties, and a crop nobody reads acceptably, go
-        to `_better`, the first read winning ties. Agreement rather than `_better`
-        alone: a perturbation can make a wrong reading fit the grammar a little better,
-        it rarely makes several versions agree on the same wrong text."""
-        return self.agreed(crop, [first, *(choice for _, choice in self.variant_readings(crop, levelled))])
-
-    def agreed(self, crop: np.ndarray, readings: list[Reading | None]) -> Reading | None:
-        """The vote of `_second_read` over readings of one crop, first listed first. Each
-        extra version is another chance for non-plate text to fit the grammar by luck
-        (a coffee cup read as `65S-1151`), so a crop the first read rejects is turned into
-        a plate only when two versions agree on its text."""
-        votes: dict[str, list[Reading]] = {}
-        for choice in readings:
-            if choice is not None and self._accept(crop, *choice) is not None:
-                votes.setdefault(choice[1][0].plate.compact, []).append(choice)
-        if votes:
-            top = max(len(v) for v in votes.values())
-            if top < 2 and (readings[0] is None or self._accept(crop, *readings[0]) is None):
-                return readings[0]  # a rejected crop becomes a plate only if two versions agree
-            readings = [v[0] for v in votes.values() if len(v) == top]
-        best = None
-        for choice in readings:
-            if choice is not None and (best is None or self._better(choice[1], best[1])):
-                best = choice
-        return best
+        return [
+            self._accept(crop, *choice) if choice else None for crop, choice in zip(crops, best, strict=True)
+        ]
 
     def _plausible(self, cands: list[PlateCandidate]) -> bool:
         return bool(cands) and (

@@ -572,3 +572,14 @@ def test_the_database_files_are_private_to_the_daemon_user(tmp_path: Path) -> No
         ob.append(draft())
         modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.glob("outbox.db*")}
     assert modes and set(modes.values()) == {0o600}, modes
+
+
+def test_outbox_refuses_an_sqlite_without_returning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Acks delete with DELETE ... RETURNING (SQLite >= 3.35): an older library is
+    refused at open with a message that says so, not at the first ack."""
+    from edge.outbox import schema
+
+    monkeypatch.setattr(schema.sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(schema.sqlite3, "sqlite_version", "3.31.1")
+    with pytest.raises(OutboxError, match=r"SQLite 3\.31\.1 is too old .* 3\.35\.0 or newer"):
+        make(tmp_path)

@@ -186,24 +186,24 @@ def test_fast_publish_properties_encode_exactly_like_paho():
     from paho.mqtt.packettypes import PacketTypes
     from paho.mqtt.properties import Properties
 
-    from edge.publisher.client import _PublishProperties
+    from edge.publisher.properties import PublishProperties
 
     user = (("event_id", "0190f2a4-7c1e-7cc0-8000-000000000001"), ("seq", "42"))
     ref = Properties(PacketTypes.PUBLISH)
     ref.MessageExpiryInterval = 604800
     ref.ContentType = "application/json"
     ref.UserProperty = list(user)
-    assert _PublishProperties("application/json", 604800, user).pack() == ref.pack()
+    assert PublishProperties("application/json", 604800, user).pack() == ref.pack()
     only_ct = Properties(PacketTypes.PUBLISH)
     only_ct.ContentType = "image/jpeg"
-    assert _PublishProperties("image/jpeg", None, ()).pack() == only_ct.pack()
+    assert PublishProperties("image/jpeg", None, ()).pack() == only_ct.pack()
     # A property block of 128 bytes or more has a two-byte length; values may be non-ASCII.
     long_user = (("event_id", "ố" * 80), ("seq", "9" * 20))
     big = Properties(PacketTypes.PUBLISH)
     big.MessageExpiryInterval = 2**32 - 1
     big.UserProperty = list(long_user)
-    assert _PublishProperties(None, 2**32 - 1, long_user).pack() == big.pack()
-    assert _PublishProperties(None, None, ()).pack() == Properties(PacketTypes.PUBLISH).pack()
+    assert PublishProperties(None, 2**32 - 1, long_user).pack() == big.pack()
+    assert PublishProperties(None, None, ()).pack() == Properties(PacketTypes.PUBLISH).pack()
 
 
 def test_a_burst_of_publishes_is_corked_and_all_of_it_arrives(plain_broker, subscriber_factory):

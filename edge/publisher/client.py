@@ -12,11 +12,9 @@ decisions are made by the publisher loop, never inside paho."""
 from __future__ import annotations
 
 import contextlib
-import functools
 import select
 import socket
 import ssl
-import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -24,9 +22,10 @@ from typing import NamedTuple
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties, VariableByteIntegers, writeUTF
+from paho.mqtt.properties import Properties, VariableByteIntegers
 
 from edge.publisher.errors import ConnectError, PublishRefused
+from edge.publisher.properties import PublishProperties
 from firmware_config.mqtt import MqttConfig
 
 FAILURE_CODE = 0x80  # MQTT v5: reason codes >= 0x80 are failures
@@ -66,55 +65,6 @@ class Acked(NamedTuple):  # a tuple: one is made per PUBACK, on the hot path
 
 
 LinkEvent = Connected | Refused | Lost | Acked
-
-
-_IDS = Properties(PacketTypes.PUBLISH).names
-_EXPIRY_ID = VariableByteIntegers.encode(_IDS["Message Expiry Interval"])
-_CONTENT_TYPE_ID = VariableByteIntegers.encode(_IDS["Content Type"])
-_USER_PROPERTY_ID = VariableByteIntegers.encode(_IDS["User Property"])
-_U16 = struct.Struct("!H")  # length prefix of an MQTT UTF-8 string
-_U32 = struct.Struct("!L")  # Four Byte Integer
-_SHORT_LENGTHS = [VariableByteIntegers.encode(n) for n in range(128)]  # one byte each
-
-
-@functools.lru_cache(maxsize=32)
-def _content_type(value: str) -> bytes:
-    return _CONTENT_TYPE_ID + writeUTF(value)
-
-
-@functools.lru_cache(maxsize=32)
-def _user_key(key: str) -> bytes:
-    return _USER_PROPERTY_ID + writeUTF(key)
-
-
-class _PublishProperties(Properties):
-    """PUBLISH properties encoded directly, with paho's own encoders.
-
-    paho's generic `Properties` resolves every property name by scanning its name table
-    with string replaces, which costs more CPU than the rest of a publish; an event
-    carries the same three properties every time, so they are packed directly. The
-    bytes are identical to what `Properties.pack()` produces."""
-
-    def __init__(self, content_type: str | None, expiry_s: int | None, user: Sequence[tuple[str, str]]):
-        object.__setattr__(self, "packetType", PacketTypes.PUBLISH)
-        object.__setattr__(self, "_fields", (content_type, expiry_s, user))
-
-    def pack(self) -> bytes:
-        content_type, expiry_s, user = self._fields
-        body = b"" if expiry_s is None else _EXPIRY_ID + _U32.pack(expiry_s)
-        if content_type is not None:
-            body += _content_type(content_type)
-        for key, value in user:
-            text = value.encode()
-            body += _user_key(key) + _U16.pack(len(text)) + text
-        size = len(body)
-        return (_SHORT_LENGTHS[size] if size < 128 else VariableByteIntegers.encode(size)) + body
-
-    def __str__(self) -> str:
-        content_type, expiry_s, user = self._fields
-        return (
-            f"[ContentType : {content_type}, MessageExpiryInterval : {expiry_s}, UserProperty : {list(user)}]"
-        )
 
 
 def _set_cork(sock: socket.socket, on: bool) -> bool:
@@ -283,7 +233,7 @@ class BrokerLink:
         assert self._client is not None
         props = None
         if content_type is not None or expiry_s is not None or user_properties:
-            props = _PublishProperties(content_type, expiry_s, user_properties)
+            props = PublishProperties(content_type, expiry_s, user_properties)
         if self._max_packet is not None:
             size = _packet_size(topic, payload, qos, props)
             if size > self._max_packet:  # the broker would drop the connection, again and again

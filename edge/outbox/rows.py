@@ -146,10 +146,8 @@ def select_pending(
     if skip <= limit // 4:
         rows = conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages {_PENDING_WHERE}", params)
         return _messages((r for r in rows if r[0] not in exclude), limit, sealer)
-    ids = [
-        r[0] for r in conn.execute(f"SELECT id FROM messages {_PENDING_WHERE}", params) if r[0] not in exclude
-    ]
-    ids = ids[:limit]
+    found = conn.execute(f"SELECT id FROM messages {_PENDING_WHERE}", params)
+    ids = [r[0] for r in found if r[0] not in exclude][:limit]
     chosen: list[tuple] = []
     for i in range(0, len(ids), _CHUNK):
         chunk = ids[i : i + _CHUNK]

@@ -36,26 +36,32 @@ def _user_key(key: str) -> bytes:
 
 
 class PublishProperties(Properties):
-    """A paho `Properties` for PUBLISH whose `pack()` is the fast path described above
-    (2.9 -> 1.2 µs a message measured on the reference VM); paho only calls `pack()`."""
+    """A paho `Properties` for PUBLISH whose bytes are packed once, the fast way described
+    above (2.9 -> 1.2 µs a message measured on the reference VM), when it is made: paho
+    calls `pack()` to send it, and the publisher before that to check the broker's
+    maximum packet size."""
 
     def __init__(self, content_type: str | None, expiry_s: int | None, user: Sequence[tuple[str, str]]):
         object.__setattr__(self, "packetType", PacketTypes.PUBLISH)
         object.__setattr__(self, "_fields", (content_type, expiry_s, user))
+        object.__setattr__(self, "_packed", _pack(content_type, expiry_s, user))
 
     def pack(self) -> bytes:
-        content_type, expiry_s, user = self._fields
-        body = b"" if expiry_s is None else _EXPIRY_ID + _U32.pack(expiry_s)
-        if content_type is not None:
-            body += _content_type(content_type)
-        for key, value in user:
-            text = value.encode()
-            body += _user_key(key) + _U16.pack(len(text)) + text
-        size = len(body)
-        return (_SHORT_LENGTHS[size] if size < 128 else VariableByteIntegers.encode(size)) + body
+        return self._packed
 
     def __str__(self) -> str:
         content_type, expiry_s, user = self._fields
         return (
             f"[ContentType : {content_type}, MessageExpiryInterval : {expiry_s}, UserProperty : {list(user)}]"
         )
+
+
+def _pack(content_type: str | None, expiry_s: int | None, user: Sequence[tuple[str, str]]) -> bytes:
+    body = b"" if expiry_s is None else _EXPIRY_ID + _U32.pack(expiry_s)
+    if content_type is not None:
+        body += _content_type(content_type)
+    for key, value in user:
+        text = value.encode()
+        body += _user_key(key) + _U16.pack(len(text)) + text
+    size = len(body)
+    return (_SHORT_LENGTHS[size] if size < 128 else VariableByteIntegers.encode(size)) + body

@@ -10,7 +10,7 @@ same run on this machine:
   3. end-to-end exact match on the scene set, and ms per frame.
 Our detector was trained on the scene set's training split (models/train/split.py),
 so scene figures are given for the held-out quarter and the training part separately;
-the crop set was never trained on. Exact match compares re.sub('[^0-9A-Z]', '', text)."""
+the crop set was never trained on. Exact match compares plate_format.compact(text)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,10 @@
 """Scoring for bench/accuracy.py: detection recall / precision at IoU 0.5, exact-match
 text on crops and end-to-end exact match on scenes, each timed per call. Exact match
-compares the plate text with everything but digits and capitals removed."""
+compares `plate_format.compact` forms (digits and capitals only, Đ as D)."""
 
 from __future__ import annotations
 
 import csv
-import re
 import statistics
 import time
 from collections.abc import Callable
@@ -14,12 +13,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edge.vision.plates.plate_format import compact
 from edge.vision.plates.reader import PlateReader
 from models.train.scene_eval import iou, to_720p
-
-
-def norm(text: str) -> str:
-    return re.sub("[^0-9A-Z]", "", text.upper())
 
 
 def med_ms(times: list[float]) -> str:
@@ -87,7 +83,7 @@ def end_to_end_row(name: str, reader: PlateReader, scenes: dict, files: list[str
             hit = [p for p in reads if iou(tuple(v / r for v in p.box), lab.box) >= 0.5]
             if not hit:
                 missed += 1
-            elif norm(hit[0].text) == norm(lab.text):
+            elif compact(hit[0].text) == compact(lab.text):
                 ok += 1
             else:
                 wrong += 1
@@ -123,7 +119,7 @@ def crop_rows(
             t0 = time.perf_counter()
             got = fn(img)
             times.append(time.perf_counter() - t0)
-            hits[layout][0] += norm(got) == norm(text)
+            hits[layout][0] += compact(got) == compact(text)
             hits[layout][1] += 1
         one, two = hits["one_line"], hits["two_line"]
         total = (one[0] + two[0]) / (one[1] + two[1])

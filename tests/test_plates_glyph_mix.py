@@ -10,11 +10,12 @@ import random
 import pytest
 
 from edge.vision.plates.ctc import CtcRecognizer
+from edge.vision.plates.plate_format import compact
 from edge.vision.plates.reader import PlateReader
 from edge.vision.runtime import SessionFactory
 from firmware_config.plates import CtcRecognizerConfig, PlateReaderConfig
 from models.train.glyph_mix import GLYPHS, recogniser_posteriors
-from models.train.rec_data import LineSampler, compact, line_texts
+from models.train.rec_data import LineSampler, line_texts
 
 
 @pytest.fixture(scope="module")

@@ -48,11 +48,12 @@ import torch
 import torch.nn.functional as F
 
 from edge.vision.plates.ctc import CtcRecognizer
+from edge.vision.plates.plate_format import compact
 from edge.vision.plates.reader import PlateReader
 from firmware_config.plates import CtcRecognizerConfig
 from models.train.glyph_mix import recogniser_posteriors
 from models.train.onnx_graph import OnnxGraphModule
-from models.train.rec_data import LineSampler, compact, held_out_crops
+from models.train.rec_data import LineSampler, held_out_crops
 
 VAL_SEED = 20261122  # fixed: the augmented validation set is the same for every run
 

@@ -27,16 +27,12 @@ import numpy as np
 
 from edge.vision.plates.deskew import level_text
 from edge.vision.plates.lines import Layout, layout_options, split_lines
+from edge.vision.plates.plate_format import compact  # labels are glyphs only, as scored
 from firmware_config.plates import PlateReaderConfig
 from models.synth.plates import render_plate
 from models.synth.scenes import photometric
 from models.train.glyph_mix import CutLine, GlyphBank, Posteriors
 from models.train.split import split_scenes
-
-
-def compact(text: str) -> str:
-    """Glyphs only, Đ written D (separators are not trained, see `train_recognizer`)."""
-    return "".join(ch for ch in text.upper().replace("Đ", "D") if ch.isalnum())
 
 
 def line_texts(text: str, layout: Layout) -> list[str]:

@@ -29,12 +29,12 @@ from pathlib import Path
 import cv2
 
 from edge.vision.models import registries
+from edge.vision.plates.plate_format import compact
 from edge.vision.plates.reader import PlateReader
 from edge.vision.plates.reject import plate_like
 from edge.vision.runtime import SessionFactory
 from firmware_config.inference import InferenceConfig
 from firmware_config.plates import PlateReaderConfig
-from models.train.rec_data import compact
 from models.train.scene_eval import iou, to_720p
 from models.train.split import split_scenes
 

@@ -1,5 +1,6 @@
-"""The fine-tuned plate recogniser (`ppocr_v4_rec_plate_vn`, trained by
-models/train/plate_recognizer.py on the scene set's training split only): it loads
+"""The fine-tuned plate recogniser (`ppocr_v4_rec_plate_vn`: the weight average,
+models/train/soup.py, of fine-tunes by models/train/plate_recognizer.py on the scene
+set's training split only): it loads
 through its manifest with verified bytes, keeps the source model's charset and output
 layout (so the grammar decoder and any PP-OCR tooling use it unchanged), and reads the
 real dev crops, which it never saw in training, at least as well as the model it

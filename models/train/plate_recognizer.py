@@ -153,6 +153,12 @@ def main() -> int:
     )
     ap.add_argument("--steps", type=int, default=800, help="optimiser steps")
     ap.add_argument("--minutes", type=float, default=42.0, help="hard cap on wall time (safety)")
+    ap.add_argument(
+        "--stop-after",
+        type=int,
+        default=0,
+        help="stop after this step with the schedule of --steps unchanged (replays a run a time cap cut)",
+    )
     ap.add_argument("--batch", type=int, default=24, help="text lines per step")
     ap.add_argument("--lr", type=float, default=1e-4, help="peak learning rate (warm-up, then cosine decay)")
     ap.add_argument("--freeze-convs", type=int, default=14, help="convs (from the stem) kept frozen")
@@ -209,6 +215,9 @@ def main() -> int:
     for step in range(1, args.steps + 1):
         if time.time() - t0 > args.minutes * 60:
             print(f"time cap reached at step {step - 1} of {args.steps}")
+            break
+        if args.stop_after and step > args.stop_after:
+            print(f"stopped after step {args.stop_after} of {args.steps} (--stop-after)")
             break
         lines = sampler.batch(args.batch)
         x = batch_tensor([ln for ln, _ in lines])

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import os
 import random
+import re
+import select
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,10 +26,18 @@ from firmware_config.storage import StorageConfig
 REPO_ROOT = Path(__file__).resolve().parent.parent
 KILLS = 100
 THREADS = 4
+# Per wait on the zygote; a start-up or a kill takes milliseconds, seconds under heavy load.
+READ_DEADLINE_S = 60.0
 
 
 class Zygote:
-    """Drives tests/outbox_helpers/zygote.py: forks appender children on request."""
+    """Drives tests/outbox_helpers/zygote.py: forks appender children on request.
+
+    The zygote's lines and its child's "ready" share one pipe and may come in either
+    order, so every line is parsed and recorded per pid, and the waits look at that
+    record. A line that does not parse fails the test at once, and every wait has its
+    own deadline: a stuck child or zygote fails with what was last read and the state of
+    both processes, instead of blocking until the test's timeout."""
 
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
@@ -33,37 +45,92 @@ class Zygote:
             cwd=REPO_ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            text=True,
+            start_new_session=True,  # close() can kill the zygote and any child as one group
         )
-
-    def _expect(self, prefix: str) -> list[str]:
-        assert self.proc.stdout is not None
-        while True:
-            line = self.proc.stdout.readline()
-            assert line, "zygote died"
-            words = line.split()
-            if line.startswith(prefix):
-                return words
-            # a late "ready" from a thread of an earlier child is harmless; skip it
+        self._buf = b""
+        self._lines: deque[str] = deque(maxlen=12)
+        self._started: deque[int] = deque()
+        self._ready: set[int] = set()
+        self._exits: dict[int, int] = {}
 
     def start(self, db: Path, side: Path) -> int:
         assert self.proc.stdin is not None
-        self.proc.stdin.write(f"go {db} kiosk-7 {side} 0 {THREADS}\n")
+        self.proc.stdin.write(f"go {db} kiosk-7 {side} 0 {THREADS}\n".encode())
         self.proc.stdin.flush()
-        return int(self._expect("pid ")[1])
+        self._pump(lambda: bool(self._started), "pid of the new child", None)
+        return self._started.popleft()
 
     def wait_ready(self, pid: int) -> None:
-        self._expect(f"ready {pid}")
+        self._pump(lambda: pid in self._ready or pid in self._exits, f"ready {pid}", pid)
+        assert pid in self._ready, (
+            f"child {pid} exited with status {self._exits[pid]} before its first append returned "
+            "(its traceback, if any, is in the captured stderr)"
+        )
 
     def wait_exit(self, pid: int) -> int:
-        return int(self._expect(f"exit {pid} ")[2])
+        self._pump(lambda: pid in self._exits, f"exit {pid}", pid)
+        self._ready.discard(pid)
+        return self._exits.pop(pid)
+
+    def _pump(self, done: Callable[[], bool], what: str, pid: int | None) -> None:
+        """Read and record lines until `done()`, or fail after READ_DEADLINE_S."""
+        deadline = time.monotonic() + READ_DEADLINE_S
+        while not done():
+            line = self._read_line(deadline, what, pid)
+            if m := re.fullmatch(r"pid (\d+)", line):
+                self._started.append(int(m[1]))
+            elif m := re.fullmatch(r"ready (\d+)", line):
+                self._ready.add(int(m[1]))
+            elif m := re.fullmatch(r"exit (\d+) (-?\d+)", line):
+                self._exits[int(m[1])] = int(m[2])
+            else:
+                pytest.fail(f"zygote protocol broken: {line!r}; lines before it: {list(self._lines)[:-1]}")
+
+    def _read_line(self, deadline: float, what: str, pid: int | None) -> str:
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                pytest.fail(
+                    f"no '{what}' from the zygote within {READ_DEADLINE_S:.0f} s; last lines: "
+                    f"{list(self._lines)}; zygote {process_state(self.proc.pid)}"
+                    + (f"; child {pid} {process_state(pid)}" if pid is not None else "")
+                )
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                pytest.fail(f"zygote died (status {self.proc.poll()}); last lines: {list(self._lines)}")
+            self._buf += chunk
+        line, _, self._buf = self._buf.partition(b"\n")
+        self._lines.append(line.decode(errors="replace"))
+        return self._lines[-1]
 
     def close(self) -> None:
+        """EOF ends an idle zygote. If a failure left a child running (the zygote then
+        waits for it), kill both: the group id is the zygote's pid, which cannot be reused
+        before this process reaps it."""
         if self.proc.stdin:
             self.proc.stdin.close()
-        self.proc.wait(timeout=30)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
         if self.proc.stdout:
             self.proc.stdout.close()
+
+
+def process_state(pid: int) -> str:
+    """State, kernel wait channel and thread states of a live process, for failure messages."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        state = next(line.split(None, 1)[1] for line in status.splitlines() if line.startswith("State:"))
+        wchan = Path(f"/proc/{pid}/wchan").read_text() or "-"
+        threads = sorted(Path(f"/proc/{pid}/task").iterdir(), key=lambda p: int(p.name))
+        tstates = [(p / "stat").read_text().rsplit(")", 1)[1].split()[0] for p in threads]
+    except (OSError, StopIteration):
+        return "is gone"
+    return f"state {state}, wchan {wchan}, thread states {''.join(tstates)}"
 
 
 def promised_ids(side: Path) -> list[str]:

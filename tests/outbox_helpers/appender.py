@@ -4,7 +4,8 @@ event id in a side file with flush + fsync. Whatever is in the side file was pro
 durable, so after a SIGKILL it must be in the database.
 
 usage: python -m tests.outbox_helpers.appender DB DEVICE_ID SIDE_FILE COUNT THREADS [SYNCHRONOUS]
-COUNT <= 0 means "until killed". Prints "ready" once the first append returned."""
+COUNT <= 0 means "until killed". Prints "ready" once, when the first append returned, as
+one atomic write (see `say`)."""
 
 from __future__ import annotations
 
@@ -19,16 +20,28 @@ from edge.outbox import Outbox
 from firmware_config.storage import StorageConfig
 
 
+def say(line: str) -> None:
+    """Write one protocol line to stdout with a single write(2). Lines shorter than
+    PIPE_BUF are atomic on a pipe: another process writing to the same pipe, or a SIGKILL,
+    cannot split them. `print` may not be used for this: under PYTHONUNBUFFERED it writes
+    the text and the newline separately."""
+    data = f"{line}\n".encode()
+    assert len(data) < 512, "longer lines are not atomic on every pipe"
+    if os.write(sys.stdout.fileno(), data) != len(data):
+        raise OSError(f"short write of protocol line {line!r}")
+
+
 def main(argv: list[str], ready_tag: str = "ready") -> int:
     db, device_id, side, count, threads = argv[0], argv[1], argv[2], int(argv[3]), int(argv[4])
     sync = argv[5] if len(argv) > 5 else "full"
     outbox = Outbox(StorageConfig(path=Path(db), synchronous=sync, disk_reserve=0), device_id)
     fd = os.open(side, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     side_lock = threading.Lock()
-    ready = threading.Event()
+    ready = False
     per_thread = count // threads if count > 0 else 0
 
     def work(n: int) -> None:
+        nonlocal ready
         rng = random.Random()
         i = 0
         while n <= 0 or i < n:
@@ -47,9 +60,9 @@ def main(argv: list[str], ready_tag: str = "ready") -> int:
             with side_lock:
                 os.write(fd, line)
                 os.fsync(fd)
-            if not ready.is_set():
-                ready.set()
-                print(ready_tag, flush=True)
+                if not ready:  # checked and set under the lock: exactly one "ready" line
+                    ready = True
+                    say(ready_tag)
 
     workers = [threading.Thread(target=work, args=(per_thread,), daemon=True) for _ in range(threads)]
     for w in workers:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import platform
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from machine import describe  # noqa: E402
 
 from drivers.pcsc.connection import CardConnection  # noqa: E402
 from drivers.pcsc.context import PcscContext  # noqa: E402
@@ -99,9 +100,7 @@ def main() -> int:
     finally:
         pcscd.stop()
 
-    print(
-        f"machine: {platform.machine()}, {platform.processor() or platform.platform()}, Python {platform.python_version()}"
-    )
+    print(f"machine: {describe()}")
     print(
         f"card: DG2 {len(files[0x0102])} B, DG13 {len(files[0x010D])} B, SOD {len(files[0x011D])} B; "
         f"median of {args.repeat} reads per mode; stack pyscard -> pcscd -> vpcd -> emulator process"

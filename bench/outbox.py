@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -40,6 +38,7 @@ sys.path.insert(0, str(REPO))  # bench is run as a script from the checkout
 
 import paho.mqtt  # noqa: E402
 import paho.mqtt.client as mqtt  # noqa: E402
+from machine import describe  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion  # noqa: E402
 
 from edge.events import EventDraft  # noqa: E402
@@ -52,20 +51,8 @@ DEVICE = "bench-device-01"
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     mosq = subprocess.run([MOSQUITTO, "-h"], capture_output=True, text=True).stdout.splitlines()[:1]
-    return (
-        f"{platform.node()}: {os.cpu_count()} x {cpu}, {platform.machine()}, Linux {platform.release()}, "
-        f"Python {platform.python_version()}, paho-mqtt {paho.mqtt.__version__}, "
-        f"{mosq[0] if mosq else 'mosquitto'}, load avg {os.getloadavg()[0]:.2f}"
-    )
+    return describe(f"paho-mqtt {paho.mqtt.__version__}", mosq[0] if mosq else "mosquitto")
 
 
 def draft(i: int) -> EventDraft:

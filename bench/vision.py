@@ -29,9 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +41,8 @@ sys.path.insert(0, str(REPO))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
+from machine import describe  # noqa: E402
+from vision_memory import peak_rss  # noqa: E402
 from vision_timing import MemorySource, TimedFactory  # noqa: E402
 
 from drivers.camera import Camera, StreamEnded, open_source  # noqa: E402
@@ -113,44 +113,6 @@ def decode_all(clip: Path) -> tuple[list[np.ndarray], float]:
     return frames, 1000 * (time.perf_counter() - started) / max(1, n)
 
 
-def machine() -> str:
-    model = "?"
-    with open("/proc/cpuinfo") as fh:
-        for line in fh:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (
-        f"{platform.node()}: {os.cpu_count()} x {model}, {mem:.0f} GiB RAM, {platform.machine()}, "
-        f"Python {platform.python_version()}, onnxruntime {ort.__version__}, OpenCV {cv2.__version__}"
-    )
-
-
-def rss_child(clip: str, seconds: float, plates: dict, inference: dict) -> int:
-    """Two 720p cameras replaying in real time through the plate pipeline; print peak RSS (kB)."""
-    cams = [
-        CameraConfig(id=f"cam{i}", kind="file", url=clip, replay_speed=1.0, loop=True, queue_size=2)
-        for i in range(2)
-    ]
-    service = VisionService(VisionConfig(plates=plates, inference=inference), cams, lambda draft: None)
-    service.start()
-    peak = 0
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    peak = max(peak, int(line.split()[1]))
-        time.sleep(0.25)
-    stats = service.stats()["cameras"]
-    service.stop()
-    analysed = sum(s["analysed"] + s["gated"] for s in stats.values())
-    dropped = sum(s["frames_dropped"] for s in stats.values())
-    print(f"{peak} {analysed} {dropped}")
-    return 0
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=6.0, help="length of the rendered clips")
@@ -175,17 +137,13 @@ def main() -> int:
         metavar="KEY=VALUE",
         help="override an InferenceConfig field for the whole run (e.g. intra_op_threads=0), to compare settings",
     )
-    parser.add_argument("--rss-child", nargs=2, metavar=("CLIP", "SECONDS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     detector: dict = {} if args.plate_detector == "config" else {"type": args.plate_detector}
     if args.plate_model:
         detector = {"type": detector.get("type", "yolo"), "model": args.plate_model}
     plates = {"detector": detector} if detector else {}
     inference = dict(kv.split("=", 1) for kv in args.inference)  # pydantic converts the strings
-    if args.rss_child:
-        return rss_child(args.rss_child[0], float(args.rss_child[1]), plates, inference)
-
-    print(f"machine: {machine()}")
+    print(f"machine: {describe(f'onnxruntime {ort.__version__}', f'OpenCV {cv2.__version__}')}")
     work = Path(tempfile.mkdtemp(prefix="bench-vision-"))
     clip = render_demo_video(work / "pass.mp4", seconds=args.seconds)
     static = render_demo_video(work / "static.mp4", seconds=args.static_seconds, car=False)
@@ -314,23 +272,7 @@ def main() -> int:
         ),
     ]
 
-    out = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--rss-child",
-            str(clip.path),
-            str(args.rss_seconds),
-            "--plate-detector",
-            args.plate_detector,
-            *(["--plate-model", args.plate_model] if args.plate_model else []),
-            *(f"--inference={kv}" for kv in args.inference),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    peak_kb, analysed, dropped = (int(v) for v in out.stdout.split()[-3:])
+    peak_kb, analysed, dropped = peak_rss(clip.path, args.rss_seconds, plates, inference)
     rows.append(
         (
             "peak RSS, two 720p cameras",

@@ -12,7 +12,7 @@ import pytest
 from skimage import data
 
 from edge.vision.plates.ctc import CtcRecognizer
-from edge.vision.plates.lines import layout_options, split_lines
+from edge.vision.plates.lines import layout_options, line_sets, split_lines
 from edge.vision.plates.plate_decode import GrammarDecoder, PlateCandidate
 from edge.vision.plates.plate_format import parse
 from edge.vision.plates.reader import PlateReader
@@ -114,6 +114,25 @@ def test_grammar_decoding_beats_greedy_on_real_two_line_plates(recognizer, plate
 def test_layout_options_follow_plate_shape():
     assert layout_options(np.zeros((40, 200, 3), np.uint8), 2.6) == ["one_line"]
     assert layout_options(np.zeros((140, 190, 3), np.uint8), 2.6) == ["two_line"]
+
+
+def test_line_sets_are_the_layouts_with_their_split_lines(plates_dir):
+    """One ink profile per crop gives what choosing the layout and splitting each
+    computed on their own: real crops of every shape band, plus a blank one."""
+    with (plates_dir / "ocr" / "labels.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))[::5]
+    crops = [cv2.imread(str(plates_dir / "ocr" / r["file"])) for r in rows]
+    crops += [cv2.resize(c, (c.shape[1] * 2, c.shape[0])) for c in crops[:6]]  # 1.6 <= aspect < 2.6
+    crops.append(np.zeros((50, 100, 3), np.uint8))
+    aspects = [c.shape[1] / c.shape[0] for c in crops]
+    assert min(aspects) < 1.6 and any(1.6 <= a < 2.6 for a in aspects) and max(aspects) >= 2.6
+    for crop in crops:
+        got = line_sets(crop, 2.6)
+        want = [(layout, split_lines(crop, layout)) for layout in layout_options(crop, 2.6)]
+        assert [layout for layout, _ in got] == [layout for layout, _ in want]
+        for (_, lines), (_, expected) in zip(got, want, strict=True):
+            assert [line.shape for line in lines] == [e.shape for e in expected]
+            assert all(np.array_equal(a, b) for a, b in zip(lines, expected, strict=True))
 
 
 def test_recogniser_batches_lines_and_exposes_posteriors(recognizer):

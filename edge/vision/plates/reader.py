@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge.vision.plates.deskew import level_text
-from edge.vision.plates.lines import Layout, layout_options, split_lines
+from edge.vision.plates.lines import Layout, line_sets
 from edge.vision.plates.plate_decode import GrammarDecoder, PlateCandidate
 from edge.vision.plates.reject import plate_like
 from edge.vision.plugins import Box, Detector, TextRead, TextRecognizer
@@ -87,8 +87,7 @@ class PlateReader:
         for i, crop in enumerate(crops):
             crop = level_text(crop, cfg.deskew_max_slope, cfg.deskew_min_gain)
             lines: list[np.ndarray] = []
-            for layout in layout_options(crop, self.config.two_line_max_aspect):
-                split = split_lines(crop, layout)
+            for layout, split in line_sets(crop, self.config.two_line_max_aspect):
                 jobs.append((i, layout, len(texts) + len(lines), len(split)))
                 lines.extend(split)
             texts.extend(self.recognizer.read(lines))

@@ -121,7 +121,7 @@ def main() -> int:
     )
     parser.add_argument("--rss-seconds", type=float, default=15.0)
     parser.add_argument(
-        "--rounds", type=int, default=3, help="measured passes from memory, each between its own bare runs"
+        "--rounds", type=int, default=5, help="measured passes from memory, each between its own bare runs"
     )
     parser.add_argument(
         "--plate-detector",

@@ -70,3 +70,30 @@ def test_models_of_different_graphs_are_refused():
     helper.set_model_props(other_charset, {"character": "A\nB"})
     with pytest.raises(ValueError, match="same source"):
         soup([_affine(weight, bias), other_charset])
+
+
+def _normalised(mean: float) -> onnx.ModelProto:
+    """y = BatchNorm(x) with the given running mean (scale 1, bias 0, variance 1)."""
+    consts = {
+        "scale": np.ones(2, np.float32),
+        "bias": np.zeros(2, np.float32),
+        "mean": np.full(2, mean, np.float32),
+        "var": np.ones(2, np.float32),
+    }
+    nodes = [
+        helper.make_node("Constant", [], [k], value=numpy_helper.from_array(v, k)) for k, v in consts.items()
+    ]
+    nodes.append(helper.make_node("BatchNormalization", ["x", "scale", "bias", "mean", "var"], ["y"]))
+    graph = helper.make_graph(
+        nodes,
+        "bn",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 1, 1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 1, 1])],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_models_with_different_batchnorm_statistics_are_refused():
+    assert soup([_normalised(0.0), _normalised(0.0)])[1] == 0
+    with pytest.raises(ValueError, match="BatchNorm statistics mean differ"):
+        soup([_normalised(0.0), _normalised(1.0)])

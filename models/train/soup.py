@@ -47,11 +47,16 @@ def soup(models: list[onnx.ModelProto]) -> tuple[onnx.ModelProto, int]:
     out = onnx.ModelProto()
     out.CopyFrom(base)
     averaged = 0
+    bn_stats = {name for n in base.graph.node if n.op_type == "BatchNormalization" for name in n.input[3:5]}
     columns = [_constants(m) for m in models]
     for i, node in enumerate(_constants(out)):
         arrays = [numpy_helper.to_array(col[i].attribute[0].t) for col in columns]
         if all(np.array_equal(arrays[0], a) for a in arrays[1:]):
             continue
+        if node.output[0] in bn_stats:
+            # training here never updates them (models/train/onnx_graph.py); different
+            # statistics mean the models were not fine-tuned from one source
+            raise ValueError(f"BatchNorm statistics {node.output[0]} differ: not from the same source")
         if arrays[0].dtype != np.float32:
             raise ValueError(f"non-float constant {node.output[0]} differs between models")
         mean = np.mean(np.stack(arrays).astype(np.float64), axis=0).astype(np.float32)

@@ -28,13 +28,12 @@ sys.path.insert(0, str(REPO))
 from plate_eval import table  # noqa: E402
 
 from edge.vision.models import registries  # noqa: E402
-from edge.vision.plates.plate_format import compact  # noqa: E402
 from edge.vision.plates.reader import PlateReader  # noqa: E402
 from edge.vision.plates.reject import plate_like  # noqa: E402
 from edge.vision.runtime import SessionFactory  # noqa: E402
 from firmware_config.inference import InferenceConfig  # noqa: E402
 from firmware_config.plates import PlateReaderConfig  # noqa: E402
-from models.train.scene_eval import iou, to_720p  # noqa: E402
+from models.train.scene_eval import scene_reads  # noqa: E402
 from models.train.split import held_out_files, load_scene_labels  # noqa: E402
 
 DEFAULT_DATASET = REPO.parent / "shared" / "datasets" / "vn-plates"
@@ -84,21 +83,16 @@ def main() -> int:
     rows = []
     for name, degrade in degradations(np.random.default_rng(5)).items():
         for part, files in parts:
-            plates = found = right = dropped = dropped_right = false = false_dropped = 0
-            for f in files:
-                frame, scale = to_720p(degrade(cv2.imread(str(args.dataset / "scenes" / f))))
-                plates += len(labels[f])
-                for read in reader.read(frame):
-                    kept = plate_like(read.detection_score, read.confidence, weak, floor)
-                    box = tuple(v / scale for v in read.box)
-                    match = [lb for lb in labels[f] if iou(box, lb.box) >= 0.5]
-                    if not match:
-                        false += 1
-                        false_dropped += not kept
-                        continue
-                    ok = compact(match[0].text) == compact(read.text)
-                    found, right = found + kept, right + (ok and kept)
-                    dropped, dropped_right = dropped + (not kept), dropped_right + (ok and not kept)
+            plates = sum(len(labels[f]) for f in files)
+            found = right = dropped = dropped_right = false = false_dropped = 0
+            for _, box in scene_reads(reader, args.dataset / "scenes", labels, files, degrade):
+                kept = plate_like(box.detection_score, box.confidence, weak, floor)
+                if not box.is_plate:
+                    false += 1
+                    false_dropped += not kept
+                    continue
+                found, right = found + kept, right + (box.read_right and kept)
+                dropped, dropped_right = dropped + (not kept), dropped_right + (box.read_right and not kept)
             rows.append(
                 [
                     name,

@@ -4,8 +4,14 @@ scripts: frames are scored the way the benchmark scores them (upscaled into a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import NamedTuple
+
 import cv2
 import numpy as np
+
+from edge.vision.plates.plate_format import compact
 
 
 def iou(a, b) -> float:
@@ -26,3 +32,33 @@ def to_720p(img: np.ndarray) -> tuple[np.ndarray, float]:
     resized = cv2.resize(img, (round(w * r), round(h * r)))
     canvas[: resized.shape[0], : resized.shape[1]] = resized
     return canvas, r
+
+
+class BoxRead(NamedTuple):
+    """One box the reader returned on a scene, scored against the labels."""
+
+    is_plate: bool  # matches a labelled plate at IoU 0.5
+    read_right: bool  # ... and its text is exact
+    detection_score: float
+    confidence: float  # weakest glyph
+    text: str
+
+
+def scene_reads(
+    reader,
+    scenes_dir: Path,
+    labels: dict,
+    files: Iterable[str],
+    transform: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> list[tuple[str, BoxRead]]:
+    """(file, box read) for every box `reader.read` returns on each scene in `files`,
+    the scene (optionally passed through `transform` first) upscaled to 720p."""
+    out = []
+    for f in files:
+        img = cv2.imread(str(scenes_dir / f))
+        frame, r = to_720p(transform(img) if transform else img)
+        for p in reader.read(frame):
+            lab = [lb for lb in labels[f] if iou(tuple(v / r for v in p.box), lb.box) >= 0.5]
+            ok = bool(lab) and compact(lab[0].text) == compact(p.text)
+            out.append((f, BoxRead(bool(lab), ok, p.detection_score, p.confidence, p.text)))
+    return out

@@ -26,25 +26,21 @@ import argparse
 import math
 from pathlib import Path
 
-import cv2
-
 from edge.vision.models import registries
-from edge.vision.plates.plate_format import compact
 from edge.vision.plates.reader import PlateReader
 from edge.vision.plates.reject import plate_like
 from edge.vision.runtime import SessionFactory
 from firmware_config.inference import InferenceConfig
 from firmware_config.plates import PlateReaderConfig
-from models.train.scene_eval import iou, to_720p
+from models.train.scene_eval import BoxRead, scene_reads
 from models.train.split import split_scenes
 
 ROOT = Path(__file__).resolve().parents[2]
 DATASET = ROOT.parent / "shared" / "datasets" / "vn-plates"
 
 
-def training_boxes(dataset: Path, recognizer_model: str | None) -> list[tuple[bool, bool, float, float, str]]:
-    """(is a plate, read right, detector score, weakest-glyph confidence, text) of
-    every detector box read as plate text on the training-split frames."""
+def training_boxes(dataset: Path, recognizer_model: str | None) -> list[BoxRead]:
+    """Every detector box read as plate text on the training-split frames."""
     sessions = SessionFactory(InferenceConfig(intra_op_threads=1))
     detectors, recognizers = registries()
     cfg = PlateReaderConfig(min_confidence=0.0, max_score_gap=math.inf, weak_detection_score=0.0)
@@ -56,14 +52,7 @@ def training_boxes(dataset: Path, recognizer_model: str | None) -> list[tuple[bo
         detectors.create(cfg.detector, sessions), recognizers.create(cfg.recognizer, sessions), cfg
     )
     train, _ = split_scenes(dataset / "scenes")
-    out = []
-    for f, labels in sorted(train.items()):
-        frame, r = to_720p(cv2.imread(str(dataset / "scenes" / f)))
-        for p in reader.read(frame):
-            lab = [lb for lb in labels if iou(tuple(v / r for v in p.box), lb.box) >= 0.5]
-            ok = bool(lab) and compact(lab[0].text) == compact(p.text)
-            out.append((bool(lab), ok, p.detection_score, p.confidence, p.text))
-    return out
+    return [b for _, b in scene_reads(reader, dataset / "scenes", train, sorted(train))]
 
 
 def main() -> int:

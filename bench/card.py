@@ -4,7 +4,7 @@
 
 Issues a test card (EF.COM, EF.SOD, DG1, DG13 and a ~14 KB DG2 face image),
 starts pcscd with the vpcd driver and our emulator in a separate process
-(`python -m kiosk.emulator`, so the card's own crypto is not charged to the
+(`python -m devkit.emulator`, so the card's own crypto is not charged to the
 reader), then reads the whole card through pyscard -> pcscd -> vpcd for each
 access method (PACE, BAC) and APDU size (short 223-byte chunks, extended
 length). Per mode it reports the APDU count against the minimum for the chunk
@@ -28,16 +28,16 @@ sys.path.insert(0, str(REPO))
 
 from machine import describe  # noqa: E402
 
+from devkit.cccd.testcard import TestPerson, TestPki, build_card_files  # noqa: E402
+from devkit.emulator.profile import CardProfile  # noqa: E402
+from devkit.emulator.stack import READER_NAME, PcscdProcess  # noqa: E402
 from drivers.pcsc.connection import CardConnection  # noqa: E402
 from drivers.pcsc.context import PcscContext  # noqa: E402
-from kiosk.cccd.testcard import TestPerson, TestPki, build_card_files  # noqa: E402
 from kiosk.cccd.trust_store import TrustStore  # noqa: E402
 from kiosk.emrtd.channel import ApduChannel  # noqa: E402
 from kiosk.emrtd.chip_read import ChipReadResult, read_chip  # noqa: E402
 from kiosk.emrtd.files import SHORT_CHUNK, extended_length_in_atr  # noqa: E402
 from kiosk.emrtd.session import AccessKey  # noqa: E402
-from kiosk.emulator.profile import CardProfile  # noqa: E402
-from kiosk.emulator.stack import READER_NAME, PcscdProcess  # noqa: E402
 
 MODES = (("PACE", False), ("BAC", False), ("PACE", True), ("BAC", True))
 
@@ -54,7 +54,7 @@ def one_read(person: TestPerson, trust: TrustStore, method: str) -> ChipReadResu
 def run_mode(
     profile_dir: Path, person, trust, method: str, extended: bool, repeat: int
 ) -> list[ChipReadResult]:
-    args = [sys.executable, "-m", "kiosk.emulator", "--card", str(profile_dir)]
+    args = [sys.executable, "-m", "devkit.emulator", "--card", str(profile_dir)]
     if method == "BAC":
         args.append("--no-pace")
     if not extended:

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 COMMANDS: dict[str, str] = {
     "validate": "validate",
     "run": "run",
-    "demo": "demo",
     "outbox": "outbox",
     "selftest": "selftest",
     "card": "card",

@@ -1,6 +1,6 @@
 """Pytest fixtures for real Mosquitto brokers, the stand-in central subscriber and
-publishers, over the product's own dev tools (edge.devtools.mosquitto and
-edge.devtools.subscriber, which `edge demo` uses too). tests/conftest.py loads this
+publishers, over the product's own dev tools (devkit.mosquitto and
+devkit.subscriber, which the demo uses too). tests/conftest.py loads this
 module as a plugin.
 
 `Broker`, `Subscriber`, `wait_until`, `MOSQUITTO` and `CENTRAL` are re-exported for the
@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from edge.devtools.mosquitto import CENTRAL, MOSQUITTO, BrokerOptions, LocalBroker, wait_until
-from edge.devtools.pki import CertFiles, DevPki
-from edge.devtools.subscriber import CentralSubscriber
+from devkit.mosquitto import CENTRAL, MOSQUITTO, BrokerOptions, LocalBroker, wait_until
+from devkit.pki import CertFiles, DevPki
+from devkit.subscriber import CentralSubscriber
 from edge.outbox import Outbox
 from edge.publisher import Publisher
 from firmware_config.mqtt import MqttConfig

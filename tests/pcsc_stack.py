@@ -2,7 +2,7 @@
 
 One pcscd for the whole session (started as root in the foreground with only
 the vpcd driver configured, stopped at the end), one test PKI, one test
-citizen. Tests present cards with `kiosk.emulator.stack.presented`."""
+citizen. Tests present cards with `devkit.emulator.stack.presented`."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:  # imported lazily: every test session loads this plugin
-    from kiosk.cccd.testcard import TestPerson, TestPki
-    from kiosk.emulator.profile import CardProfile
-    from kiosk.emulator.stack import PcscdProcess
+    from devkit.cccd.testcard import TestPerson, TestPki
+    from devkit.emulator.profile import CardProfile
+    from devkit.emulator.stack import PcscdProcess
 
 READER_NAME = "Virtual PCD 00 00"
 
@@ -40,8 +40,8 @@ class CardKit:
     reader: str = READER_NAME
 
     def profile(self, person: TestPerson | None = None, **build_options: object) -> CardProfile:
-        from kiosk.cccd.testcard import build_card_files
-        from kiosk.emulator.profile import CardProfile
+        from devkit.cccd.testcard import build_card_files
+        from devkit.emulator.profile import CardProfile
 
         who = person or self.person
         pace = build_options.pop("pace", True)
@@ -52,7 +52,7 @@ class CardKit:
         ca_key = build_options.pop("ca_key", None)  # adds DG14 and Chip Authentication
         files = build_card_files(who, self.pki, **build_options)  # type: ignore[arg-type]
         if ca_key is not None:
-            from kiosk.emulator.card_ca import with_chip_authentication
+            from devkit.emulator.card_ca import with_chip_authentication
 
             files = with_chip_authentication(files, self.pki, ca_key.public_key())  # type: ignore[attr-defined]
         aa_key = card_aa_key or build_options.get("aa_key")
@@ -75,7 +75,7 @@ class CardKit:
 
 @pytest.fixture(scope="session")
 def pcsc_stack() -> Iterator[PcscdProcess]:
-    from kiosk.emulator.stack import PcscdProcess, StackUnavailable
+    from devkit.emulator.stack import PcscdProcess, StackUnavailable
 
     try:
         process = PcscdProcess()
@@ -89,6 +89,6 @@ def pcsc_stack() -> Iterator[PcscdProcess]:
 
 @pytest.fixture(scope="session")
 def card_kit(tmp_path_factory: pytest.TempPathFactory) -> CardKit:
-    from kiosk.cccd.testcard import TestPerson, TestPki
+    from devkit.cccd.testcard import TestPerson, TestPki
 
     return CardKit(TestPerson.default(), TestPki.generate(tmp_path_factory.mktemp("pki")))

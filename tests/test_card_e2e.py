@@ -14,19 +14,19 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from devkit.cccd.testcard import default_portrait
+from devkit.emulator.faults import Faults
+from devkit.emulator.stack import presented
 from drivers.pcsc.connection import CardConnection
 from drivers.pcsc.context import PcscContext
 from drivers.pcsc.errors import CardRemovedError, NoCardError, NoReaderError, ReaderTimeoutError
 from kiosk.cccd.pa_result import ChainVerdict, DgHashVerdict, HashVerdict, SignatureVerdict
-from kiosk.cccd.testcard import default_portrait
 from kiosk.cccd.trust_store import TrustStore
 from kiosk.emrtd.apdu import Command
 from kiosk.emrtd.channel import ApduChannel
 from kiosk.emrtd.chip_read import ChipReadResult, read_chip
 from kiosk.emrtd.errors import AccessDeniedError, InsNotSupportedError, SecureMessagingError, StatusWordError
 from kiosk.emrtd.session import AccessKey
-from kiosk.emulator.faults import Faults
-from kiosk.emulator.stack import presented
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.timeout(120)]
 REPO = Path(__file__).resolve().parent.parent
@@ -204,7 +204,7 @@ def test_exclusive_access_during_a_read(pcsc_stack, card_kit) -> None:
 
 def test_emulator_command_line_serves_the_demo_card(pcsc_stack, tmp_path) -> None:
     emulator = subprocess.Popen(
-        [sys.executable, "-m", "kiosk.emulator", "--card", "demo", "--pki", str(tmp_path / "pki")],
+        [sys.executable, "-m", "devkit.emulator", "--card", "demo", "--pki", str(tmp_path / "pki")],
         stdout=subprocess.PIPE,
         text=True,
     )

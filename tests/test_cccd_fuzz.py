@@ -18,7 +18,20 @@ from asn1crypto import core
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.cccd import lds_build, parse_com, parse_dg1, parse_dg2, parse_dg13, parse_qr
+from devkit.cccd import lds_build
+from devkit.cccd.testcard import (
+    FID_CARD_ACCESS,
+    FID_COM,
+    FID_DG1,
+    FID_DG2,
+    FID_DG13,
+    FID_DG15,
+    FID_SOD,
+    TestPerson,
+    TestPki,
+    build_card_files,
+)
+from kiosk.cccd import parse_com, parse_dg1, parse_dg2, parse_dg13, parse_qr
 from kiosk.cccd.dg14 import parse_dg14, parse_security_infos
 from kiosk.cccd.dg15 import parse_dg15
 from kiosk.cccd.errors import (
@@ -36,18 +49,6 @@ from kiosk.cccd.identity import identity_from_mrz
 from kiosk.cccd.mrz import BacKeyInfo, check_digit, parse_td1
 from kiosk.cccd.passive_auth import verify
 from kiosk.cccd.sod import parse_sod
-from kiosk.cccd.testcard import (
-    FID_CARD_ACCESS,
-    FID_COM,
-    FID_DG1,
-    FID_DG2,
-    FID_DG13,
-    FID_DG15,
-    FID_SOD,
-    TestPerson,
-    TestPki,
-    build_card_files,
-)
 from kiosk.cccd.tlv import encode_tlv, parse_all
 from kiosk.cccd.trust_store import TrustStore
 

@@ -8,11 +8,12 @@ from datetime import date
 
 import pytest
 
-from kiosk.cccd import Gender, IdentitySource, build_identity, lds_build, parse_dg1, parse_dg13, parse_qr
+from devkit.cccd import lds_build
+from devkit.cccd.testcard import TestPerson
+from kiosk.cccd import Gender, IdentitySource, build_identity, parse_dg1, parse_dg13, parse_qr
 from kiosk.cccd.errors import QrError
 from kiosk.cccd.identity import identity_from_mrz
 from kiosk.cccd.mrz import parse_td1
-from kiosk.cccd.testcard import TestPerson
 
 PERSON = TestPerson.default()
 ADDRESS = "Phường Bến Nghé, Quận 1, Thành phố Hồ Chí Minh"

@@ -12,13 +12,14 @@ import pytest
 from asn1crypto import core
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from kiosk.cccd import lds_build, parse_com, parse_dg1, parse_dg2, parse_dg13
+from devkit.cccd import lds_build
+from devkit.cccd.testcard import TestPerson, default_portrait
+from kiosk.cccd import parse_com, parse_dg1, parse_dg2, parse_dg13
 from kiosk.cccd.dg2 import ImageFormat, build_dg2
 from kiosk.cccd.dg14 import parse_dg14, parse_security_infos
 from kiosk.cccd.dg15 import parse_dg15
 from kiosk.cccd.errors import ComError, Dg1Error, Dg2Error, Dg13Error, SecurityInfoError, TlvError
 from kiosk.cccd.identity import build_identity
-from kiosk.cccd.testcard import TestPerson, default_portrait
 from kiosk.cccd.tlv import encode_tlv, parse_all, read_tlv, unwrap
 from kiosk.cccd.values import Gender
 

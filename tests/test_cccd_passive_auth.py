@@ -11,6 +11,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from devkit.cccd.sod_builder import lds_security_object
+from devkit.cccd.testcard import (
+    FID_DG1,
+    FID_DG2,
+    FID_DG13,
+    FID_DG15,
+    FID_SOD,
+    TestPerson,
+    TestPki,
+    build_card_files,
+)
 from kiosk.cccd import build_identity, parse_dg1, parse_dg13
 from kiosk.cccd.errors import TrustStoreError
 from kiosk.cccd.lds_security import SOD_TAG
@@ -21,17 +32,6 @@ from kiosk.cccd.passive_auth import (
     SignatureVerdict,
     StructureVerdict,
     verify,
-)
-from kiosk.cccd.sod_builder import lds_security_object
-from kiosk.cccd.testcard import (
-    FID_DG1,
-    FID_DG2,
-    FID_DG13,
-    FID_DG15,
-    FID_SOD,
-    TestPerson,
-    TestPki,
-    build_card_files,
 )
 from kiosk.cccd.tlv import encode_tlv, unwrap
 from kiosk.cccd.trust_store import TrustStore

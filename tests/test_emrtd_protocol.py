@@ -12,7 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.cccd.testcard import TestPerson, TestPki, build_card_files
+from devkit.cccd.testcard import TestPerson, TestPki, build_card_files
+from devkit.emulator.card import EmulatedCard
+from devkit.emulator.faults import Faults
+from devkit.emulator.profile import CARD_ACCESS_FID, CardProfile, build_atr
 from kiosk.emrtd.apdu import Command, Response
 from kiosk.emrtd.cardaccess import PaceInfo, build_card_access, parse_card_access
 from kiosk.emrtd.channel import ApduChannel
@@ -33,9 +36,6 @@ from kiosk.emrtd.errors import (
 from kiosk.emrtd.files import FileReader, data_group, extended_length_in_atr
 from kiosk.emrtd.session import AccessKey, CardReader
 from kiosk.emrtd.sm import SecureChannel, SessionKeys
-from kiosk.emulator.card import EmulatedCard
-from kiosk.emulator.faults import Faults
-from kiosk.emulator.profile import CARD_ACCESS_FID, CardProfile, build_atr
 
 PERSON = TestPerson.default()
 
@@ -209,8 +209,8 @@ def test_active_authentication_in_process(files) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+    from devkit.cccd.lds_build import build_dg15
     from kiosk.cccd import parse_dg15
-    from kiosk.cccd.lds_build import build_dg15
     from kiosk.emrtd.active_auth import AaVerdict, active_authenticate
 
     key = ec.generate_private_key(ec.BrainpoolP256R1())
@@ -243,8 +243,8 @@ def test_chip_authentication_switches_keys_and_exposes_clones(files, protocol: s
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
+    from devkit.emulator.card_ca import with_chip_authentication
     from kiosk.emrtd.chip_auth import ChipAuthenticationError
-    from kiosk.emulator.card_ca import with_chip_authentication
 
     def pem(key) -> bytes:
         return key.private_bytes(

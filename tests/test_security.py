@@ -9,7 +9,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
-from edge.devtools.pki import DevPki
+from devkit.pki import DevPki
 from edge.events import EventDraft
 from edge.outbox import Outbox
 from edge.publisher import Publisher, TlsSetupError

@@ -19,14 +19,14 @@ import numpy as np
 from asn1crypto import cms
 from cryptography.hazmat.primitives import serialization
 
-from kiosk.cccd import lds_build
+from devkit.cccd import lds_build
+from devkit.cccd.sod_builder import SignerKey, build_sod
+from devkit.cccd.test_pki import TestPki
 from kiosk.cccd.dg2 import build_dg2
 from kiosk.cccd.dg13 import FIELD_NAMES
 from kiosk.cccd.lds_security import SOD_TAG
 from kiosk.cccd.mrz import BacKeyInfo, can_from_personal_number
 from kiosk.cccd.mrz_format import cccd_optional_data, format_td1
-from kiosk.cccd.sod_builder import SignerKey, build_sod
-from kiosk.cccd.test_pki import TestPki
 from kiosk.cccd.tlv import encode_tlv, unwrap
 from kiosk.cccd.values import Gender
 
@@ -39,8 +39,8 @@ __all__ = ["FID_BY_DG", "TestPerson", "TestPki", "build_card_files", "default_po
 
 
 def default_portrait() -> bytes:
-    """The committed ~14 KB public-domain portrait (see kiosk/cccd/data/README.md)."""
-    return importlib.resources.files("kiosk.cccd").joinpath("data/portrait.jpg").read_bytes()
+    """The committed ~14 KB public-domain portrait (see devkit/cccd/data/README.md)."""
+    return importlib.resources.files("devkit.cccd").joinpath("data/portrait.jpg").read_bytes()
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from kiosk.emulator.card import EmulatedCard
+from devkit.emulator.card import EmulatedCard
 
 log = logging.getLogger(__name__)
 

@@ -20,11 +20,11 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from edge.devtools.mosquitto import CENTRAL, wait_until
+from devkit.mosquitto import CENTRAL, wait_until
 
 if TYPE_CHECKING:
-    from edge.devtools.mosquitto import LocalBroker
-    from edge.devtools.pki import CertFiles
+    from devkit.mosquitto import LocalBroker
+    from devkit.pki import CertFiles
 
 SESSION_EXPIRY_S = 3600
 

@@ -17,12 +17,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from devkit.emulator.card import EmulatedCard
+from devkit.emulator.faults import Faults
+from devkit.emulator.profile import CardProfile
+from devkit.emulator.vpcd import VPCD_BASE_PORT, VpcdLink
 from drivers.pcsc.context import PcscContext
 from drivers.pcsc.errors import ReaderError
-from kiosk.emulator.card import EmulatedCard
-from kiosk.emulator.faults import Faults
-from kiosk.emulator.profile import CardProfile
-from kiosk.emulator.vpcd import VPCD_BASE_PORT, VpcdLink
 
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 PID_FILE = Path("/run/pcscd/pcscd.pid")

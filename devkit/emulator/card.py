@@ -8,16 +8,16 @@ a secure-messaging error (6988) ends the session."""
 
 from __future__ import annotations
 
+from devkit.emulator.card_auth import BacCard, PaceCard, load_aa_key, sign_challenge
+from devkit.emulator.card_ca import ChipAuthCard
+from devkit.emulator.card_sm import unwrap_command, wrap_response
+from devkit.emulator.faults import Faults
+from devkit.emulator.profile import CARD_ACCESS_FID, EMRTD_AID, CardProfile
 from kiosk.cccd.mrz import BacKeyInfo
 from kiosk.emrtd.apdu import Command
 from kiosk.emrtd.cardaccess import PACE_ECDH_GM_AES_128, PaceInfo
 from kiosk.emrtd.errors import MalformedResponseError, SecureMessagingError
 from kiosk.emrtd.sm import SessionKeys
-from kiosk.emulator.card_auth import BacCard, PaceCard, load_aa_key, sign_challenge
-from kiosk.emulator.card_ca import ChipAuthCard
-from kiosk.emulator.card_sm import unwrap_command, wrap_response
-from kiosk.emulator.faults import Faults
-from kiosk.emulator.profile import CARD_ACCESS_FID, EMRTD_AID, CardProfile
 
 SW_OK = 0x9000
 SW_EOF = 0x6282

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edge.devtools.pki import CertFiles, DevPki
+from devkit.pki import CertFiles, DevPki
 from firmware_config.mqtt import MqttConfig
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"

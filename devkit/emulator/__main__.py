@@ -1,7 +1,7 @@
-"""`python -m kiosk.emulator`: present an emulated CCCD to a running pcscd.
+"""`python -m devkit.emulator`: present an emulated CCCD to a running pcscd.
 
-    python -m kiosk.emulator --card demo --pki /tmp/test-pki
-    python -m kiosk.emulator --card ./my-card-profile --remove-after 12
+    python -m devkit.emulator --card demo --pki /tmp/test-pki
+    python -m devkit.emulator --card ./my-card-profile --remove-after 12
 
 With `--card demo` a synthetic citizen's card is issued under a throw-away
 test CSCA written to `--pki DIR` (give `DIR/csca` to `edge card read --csca`).
@@ -16,14 +16,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from kiosk.emulator.card import EmulatedCard
-from kiosk.emulator.faults import Faults
-from kiosk.emulator.profile import CardProfile, ProfileError
-from kiosk.emulator.vpcd import VPCD_BASE_PORT, VpcdLink
+from devkit.emulator.card import EmulatedCard
+from devkit.emulator.faults import Faults
+from devkit.emulator.profile import CardProfile, ProfileError
+from devkit.emulator.vpcd import VPCD_BASE_PORT, VpcdLink
 
 
 def demo_profile(pki_dir: Path) -> CardProfile:
-    from kiosk.cccd.testcard import TestPerson, TestPki, build_card_files
+    from devkit.cccd.testcard import TestPerson, TestPki, build_card_files
 
     person = TestPerson.default()
     pki = TestPki.load(pki_dir) if (pki_dir / "private").is_dir() else TestPki.generate(pki_dir)
@@ -42,7 +42,7 @@ def _ins_sw(text: str) -> tuple[int, int]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m kiosk.emulator", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m devkit.emulator", description=__doc__.split("\n\n")[0])
     p.add_argument(
         "--card", default="demo", help="profile directory, or 'demo' for the built-in test citizen"
     )

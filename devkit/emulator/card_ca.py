@@ -12,9 +12,9 @@ from asn1crypto import core
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from kiosk.cccd import lds_build
-from kiosk.cccd.sod_builder import build_sod
-from kiosk.cccd.test_pki import TestPki
+from devkit.cccd import lds_build
+from devkit.cccd.sod_builder import build_sod
+from devkit.cccd.test_pki import TestPki
 from kiosk.emrtd.apdu import Command
 from kiosk.emrtd.chip_auth import CA_CIPHERS, ID_PK_ECDH, session_keys_from_secret
 from kiosk.emrtd.sm import SessionKeys

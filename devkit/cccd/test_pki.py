@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
-from kiosk.cccd.sod_builder import SignerKey
+from devkit.cccd.sod_builder import SignerKey
 
 _KEY_TYPES = ("ec", "rsa", "rsa-pss")
 

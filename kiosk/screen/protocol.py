@@ -1,0 +1,151 @@
+"""The contract between the kiosk screen and whatever runs the check-in.
+
+The screen is a local web page that knows nothing of the daemon: it renders the
+snapshots a controller pushes and sends the citizen's and the staff's actions
+back. The daemon's kiosk service implements :class:`KioskController`; the screen
+server (``kiosk.screen.server``) serves the page, streams snapshots as
+server-sent events and forwards actions. Keeping the contract here, in plain
+data, lets the page be tested in a browser against any controller and lets the
+service be tested without a browser.
+
+Snapshots never carry more personal data than the screen must show at that
+moment (the consent preview and the receipt), and never the chip portrait or a
+camera frame.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol
+
+
+class ScreenState(str, enum.Enum):
+    """Where the check-in is. The page has one view (and one message) per state."""
+
+    # the normal path
+    IDLE = "idle"  # waiting for a card (reader present)
+    CARD_PLACED = "card_placed"  # a card is on the reader
+    ACCESS_KEY = "access_key"  # finding the access key: QR on the card front, or typed by staff
+    READING = "reading"  # chip read in progress; `progress` is set
+    PERSON_CHECK = "person_check"  # the person present against the card; `guidance` is set
+    STAFF_DETAILS = "staff_details"  # staff form (room, dates, reason / contract, asset) behind the PIN
+    CONSENT = "consent"  # `preview` shows what will be sent; the citizen accepts or declines
+    COMMITTED = "committed"  # the event is durably in the outbox
+    RECEIPT = "receipt"  # `receipt` is shown until the card is taken away
+    CARD_REMOVED = "card_removed"  # shown briefly, then idle
+    # failures: each has its own view and message; the service keeps running
+    NO_READER = "no_reader"  # no reader plugged in (or pcscd not running); waits for hot-plug
+    READER_LOST = "reader_lost"  # reader unplugged during a check-in
+    CARD_REMOVED_EARLY = "card_removed_early"  # card taken away mid-read: place it again to retry
+    WRONG_KEY = "wrong_key"  # the chip refused the access key (CAN / ID / MRZ)
+    NOT_GENUINE = "not_genuine"  # passive / active / chip authentication failed
+    TIMEOUT = "timeout"  # the citizen or staff did not act in time, or the read took too long
+    CAMERA_MISSING = "camera_missing"  # the kiosk camera is needed but absent
+    READ_ERROR = "read_error"  # the chip answered but could not be read
+    DECLINED = "declined"  # consent declined: nothing personal is kept or sent
+    STORAGE_ERROR = "storage_error"  # the outbox refused the event (disk full, …)
+
+
+FAILURE_STATES = frozenset(
+    {
+        ScreenState.NO_READER,
+        ScreenState.READER_LOST,
+        ScreenState.CARD_REMOVED_EARLY,
+        ScreenState.WRONG_KEY,
+        ScreenState.NOT_GENUINE,
+        ScreenState.TIMEOUT,
+        ScreenState.CAMERA_MISSING,
+        ScreenState.READ_ERROR,
+        ScreenState.DECLINED,
+        ScreenState.STORAGE_ERROR,
+    }
+)
+
+Workflow = Literal["stay_notification", "identity_verification"]
+AccessKind = Literal["qr", "id12", "can", "mrz"]
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of the staff form, described by the controller so the page needs no rules of its own."""
+
+    name: str  # key in the `staff_details` action's values
+    kind: Literal["text", "date", "datetime", "choice", "number"]
+    required: bool = True
+    choices: tuple[tuple[str, str], ...] = ()  # (code, label key) for kind == "choice"
+    value: str = ""  # current value (pre-filled or as last submitted)
+    error: str | None = None  # message key of the last validation error
+
+
+@dataclass(frozen=True)
+class PreviewItem:
+    """One line of what will be sent: a label key and the value as it will leave the device."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class ScreenSnapshot:
+    """Everything the page shows at one moment. `seq` grows by one with every change."""
+
+    seq: int
+    state: ScreenState
+    workflow: Workflow
+    message: str  # message key, e.g. "wrong_key.try_again"; the page translates (vi first, en)
+    progress: float | None = None  # 0..1 while READING
+    guidance: str | None = None  # PERSON_CHECK guidance key, e.g. "face.move_closer"
+    attempts_left: int | None = None  # remaining tries (access key, person check)
+    access_kinds: tuple[AccessKind, ...] = ()  # what staff may type in ACCESS_KEY
+    staff_unlocked: bool = False
+    form: tuple[FormField, ...] = ()  # STAFF_DETAILS
+    preview: tuple[PreviewItem, ...] = ()  # CONSENT: exactly what will be sent
+    receipt: tuple[PreviewItem, ...] = ()  # RECEIPT: reference, time, what was sent (masked)
+    open_stays: tuple[PreviewItem, ...] = ()  # guesthouse staff view: (stay reference, room / dates)
+    deadline_s: float | None = None  # seconds left before TIMEOUT, where a step has one
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["state"] = self.state.value
+        out["failure"] = self.state in FAILURE_STATES
+        return out
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """The controller's answer to one action: accepted, or why not (message keys)."""
+
+    ok: bool
+    error: str | None = None
+    field_errors: Mapping[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "error": self.error, "field_errors": dict(self.field_errors)}
+
+
+class KioskController(Protocol):
+    """What the screen server needs from the check-in logic.
+
+    Actions are JSON objects with a ``type``:
+
+    - ``{"type": "staff_unlock", "pin": "…"}`` / ``{"type": "staff_lock"}``
+    - ``{"type": "access_key", "kind": "id12" | "can" | "mrz", "value": "…"}``
+    - ``{"type": "staff_details", "values": {field name: text}}``
+    - ``{"type": "consent", "accept": true | false}``
+    - ``{"type": "cancel"}`` (staff), ``{"type": "retry"}`` (after a failure)
+    - guesthouse staff: ``{"type": "stay_checkout", "stay": ref}``,
+      ``{"type": "stay_extend", "stay": ref, "expected_departure": "YYYY-MM-DD"}``
+
+    Anything else, or a well-formed action that does not fit the current state,
+    gets ``ActionResult(ok=False, error=…)`` and changes nothing.
+    """
+
+    def snapshot(self) -> ScreenSnapshot: ...
+
+    def wait_for_change(self, after_seq: int, timeout_s: float) -> ScreenSnapshot:
+        """Block until a snapshot with ``seq > after_seq`` exists (or the timeout); return the latest."""
+        ...
+
+    def act(self, action: Mapping[str, Any]) -> ActionResult: ...

@@ -53,6 +53,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     rd.add_argument("--birth", help="date of birth YYMMDD (with --doc-number)")
     rd.add_argument("--expiry", help="date of expiry YYMMDD (with --doc-number)")
     rd.add_argument("--csca", type=Path, help="folder of trusted CSCA certificates (PEM/DER)")
+    rd.add_argument(
+        "--accept-without-csca",
+        action="store_true",
+        help="call the chip genuine without a CSCA trust store (commissioning only; forgeries pass)",
+    )
     rd.add_argument("--no-photo", action="store_true", help="do not read DG2 (face image)")
     rd.add_argument("--json", action="store_true", help="print the full result as JSON")
     rd.add_argument("--wait", type=float, default=10.0, help="seconds to wait for a card (default 10)")
@@ -92,6 +97,7 @@ def run_readers(args: argparse.Namespace) -> int:
 def _apply_config(args: argparse.Namespace) -> None:
     """Fill options not given on the command line from the device config (or built-in defaults)."""
     kiosk = None
+    args.require_passive_auth = True
     if args.config is not None:
         from firmware_config import load_config
 
@@ -103,6 +109,8 @@ def _apply_config(args: argparse.Namespace) -> None:
         args.timeout = args.timeout if args.timeout is not None else kiosk.read_timeout_s
         args.extended_length = args.extended_length or kiosk.extended_length
         args.no_photo = args.no_photo or not kiosk.read_photo
+        args.accept_without_csca = args.accept_without_csca or kiosk.accept_without_csca
+        args.require_passive_auth = kiosk.require_passive_auth
     args.wait = 10.0 if args.wait is None else args.wait
     args.timeout = 20.0 if args.timeout is None else args.timeout
     args.extended_length = args.extended_length or "auto"
@@ -166,20 +174,18 @@ def run_read(args: argparse.Namespace) -> int:
     except (ReaderError, EmrtdError) as exc:
         return _fail(EXIT_READ_ERROR, "read_error", f"{type(exc).__name__}: {exc}", as_json)
 
+    from kiosk.emrtd.genuineness import GenuinenessPolicy, judge
+
     pa = result.passive_auth
-    chain_ok = pa.chain.value == "ok" or (
-        args.csca is None and pa.chain.value in ("unknown_csca", "not_checked")
+    policy = GenuinenessPolicy(
+        require_passive_auth=args.require_passive_auth,
+        accept_without_csca=args.accept_without_csca and args.csca is None,
     )
-    aa_ok = result.active_auth.verdict.value != "failed"  # a clone cannot answer the DG15 key's challenge
-    genuine = (
-        pa.structure.value == "ok"
-        and pa.hashes.value == "ok"
-        and pa.signature.value == "ok"
-        and chain_ok
-        and aa_ok
-    )
+    verdict = judge(policy, pa, result.active_auth, result.raw.chip_auth)
+    genuine = verdict.genuine
     payload = result.to_json_dict(include_photo=not args.no_photo)
     payload["genuine"] = genuine
+    payload["not_genuine_reasons"] = list(verdict.reasons)
     payload["trust_store"] = str(args.csca) if args.csca else None
     if as_json:
         print(json.dumps(payload, ensure_ascii=False, indent=2))
@@ -193,6 +199,8 @@ def run_read(args: argparse.Namespace) -> int:
         print(
             f"{result.raw.apdu_count} APDUs, {result.raw.bytes_read} bytes, {result.timings()['total_s']} s"
         )
+        if not genuine:
+            print(f"not genuine: {', '.join(verdict.reasons)}")
         if ident.partial:
             print(f"partial: missing {', '.join(ident.missing_fields + ident.invalid_fields)}")
     return EXIT_OK if genuine else EXIT_AUTH_FAILED

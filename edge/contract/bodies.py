@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.contract.kiosk_bodies import KIOSK_BODY_MODELS
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -80,4 +82,5 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "plate": PlateBody,
     "presence": PresenceBody,
     "presence_summary": PresenceSummaryBody,
+    **KIOSK_BODY_MODELS,
 }

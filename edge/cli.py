@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "selftest": "selftest",
     "card": "card",
     "detect": "detect",
+    "kiosk": "kiosk",
 }
 
 EXIT_USAGE = 2

@@ -19,6 +19,7 @@ from edge.clock import ClockStatus
 from edge.events import EventDraft, StoredEvent
 from edge.sdnotify import SystemdNotifier
 from firmware_config import EdgeConfig
+from firmware_config.root import KIOSK_ROLES
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,15 @@ class Daemon:
                 )
             except Exception as exc:  # missing weights, unusable model file, bad execution provider
                 raise StartupError(f"cannot set up the vision pipeline: {exc}") from exc
+        if cfg.kiosk is not None and cfg.device.role in KIOSK_ROLES:
+            from edge.kiosk.build import build_kiosk_service
+
+            try:
+                self.producers["kiosk"] = build_kiosk_service(
+                    cfg, self._append, synced=self._clock.synchronised, unsent=self.outbox.unsent
+                )
+            except Exception as exc:  # unreadable CSCA folder or PIN secret, missing face model
+                raise StartupError(f"cannot set up the kiosk: {exc}") from exc
 
     def producer_stats(self) -> dict[str, object]:
         """Producer counters for the stats topic (camera drops, reconnects, …)."""

@@ -152,6 +152,9 @@ def test_secret_from_file_and_credentials_dir(tmp_path, monkeypatch):
 def test_validate_command_exit_codes(tmp_path, capsys):
     good = tmp_path / "good.yaml"
     good.write_text(GOOD)
+    assert edge_main(["validate", "--config", str(good)]) == 1  # a kiosk without outbox encryption
+    assert "storage.encryption_key" in capsys.readouterr().out
+    good.write_text(GOOD.replace("/tmp/outbox.db\n", "/tmp/outbox.db\n  encryption_key: {file: /tmp/k}\n"))
     assert edge_main(["validate", "--config", str(good)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("OK: dev-0001 (pawnshop_kiosk)") and out.count("\n") == 1

@@ -17,6 +17,12 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_or_report(args.config, "problems found")
     if cfg is None:
         return 1
+    if cfg.kiosk is not None and cfg.storage.encryption_key is None:
+        print(
+            f"{args.config}: storage.encryption_key: a kiosk stores ID data and face images in its outbox; "
+            "set an encryption key (e.g. encryption_key: {credential: outbox-key})"
+        )
+        return 1
     tls = "mutual TLS" if cfg.mqtt.tls else "PLAIN (insecure)"
     print(
         f"OK: {cfg.device.id} ({cfg.device.role}) -> {cfg.mqtt.host}:{cfg.mqtt.port} [{tls}], "

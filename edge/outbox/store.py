@@ -180,6 +180,23 @@ class Outbox:
         with self._read_lock, storage_errors(str(self._path)):
             return read_stats(self._read_conn, self._clock(), self._quota, files)
 
+    def unsent(self, event_ids: Collection[str]) -> set[str]:
+        """Which of these events are still in the outbox (not yet acknowledged by the
+        broker); e.g. stay notifications past their legal deadline for the stats topic."""
+        self._check_open()
+        wanted = list(dict.fromkeys(event_ids))
+        found: set[str] = set()
+        with self._read_lock, storage_errors(str(self._path)):
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._read_conn.execute(
+                    f"SELECT DISTINCT event_id FROM messages WHERE kind = 'event' AND event_id IN ({marks})",
+                    chunk,
+                )
+                found.update(r[0] for r in rows)
+        return found
+
     @property
     def path(self) -> Path:
         return self._path

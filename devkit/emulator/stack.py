@@ -81,6 +81,13 @@ class PcscdProcess:
         self.stop()
         raise StackUnavailable("pcscd did not list the vpcd reader in time")
 
+    def restart(self, down_s: float = 0.0) -> None:
+        """Stop pcscd, stay down `down_s` seconds, start it again: to a client this is
+        the reader unplugged and plugged back (the service goes away with it)."""
+        self.stop()
+        time.sleep(down_s)
+        self.__init__()  # type: ignore[misc]
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)

@@ -28,7 +28,8 @@ class ScreenBoard:
 
     def show(self, state: ScreenState, message: str | None = None, **fields: Any) -> ScreenSnapshot:
         """Replace the snapshot: state and message, everything else back to its default
-        unless given (so no personal data lingers from one step into the next)."""
+        unless given (so no personal data lingers from one step into the next); the
+        staff lock and the list of open stays carry over."""
         with self._cond:
             base = ScreenSnapshot(
                 seq=self._snapshot.seq + 1,
@@ -36,6 +37,7 @@ class ScreenBoard:
                 workflow=self._snapshot.workflow,
                 message=message or state.value,
                 staff_unlocked=self._snapshot.staff_unlocked,
+                open_stays=self._snapshot.open_stays,  # the staff's list, not the citizen's data
             )
             self._snapshot = dataclasses.replace(base, **fields)
             self.changed_at = time.monotonic()

@@ -87,6 +87,16 @@ class CheckIn:
         except (NoReaderError, PcscUnavailableError) as exc:
             raise ReaderGone(str(exc)) from None
 
+    def _reader_gone(self) -> bool:
+        """After a failed transmit: is it the reader (or pcscd) that went away?"""
+        try:
+            self.ctx.card_present(self.reader)
+        except (NoReaderError, PcscUnavailableError):
+            return True
+        except ReaderError:
+            return False
+        return False
+
     def _wait(
         self, kinds: tuple[str, ...], seconds: float, *, need_card: bool = False
     ) -> tuple[str, Any] | None:
@@ -185,6 +195,10 @@ class CheckIn:
             except ChipAuthenticationError:
                 raise self._fail(S.NOT_GENUINE, "not_genuine.chip_authentication", "not_genuine") from None
             except (ReaderError, EmrtdError) as exc:
+                if isinstance(exc, ReaderError) and self._reader_gone():
+                    self._count("reader_lost")
+                    self.t.board.show(S.READER_LOST)
+                    raise ReaderGone(type(exc).__name__) from None
                 log.warning("chip read failed", extra={"error": type(exc).__name__})
                 self._fail(S.READ_ERROR, "read_error.try_again", "read_errors")
                 if self._wait(("retry",), self.t.cfg.timeouts.card_back_s, need_card=True) is None:

@@ -72,7 +72,16 @@ class Verification(_Body):
     identity_partial: bool = Field(description="Expected chip fields were missing or unreadable.")
 
 
-class StayNotificationBody(_Body):
+class _Images(_Body):
+    portrait_attachment_id: str | None = Field(
+        default=None, description="Chip portrait, only when the workflow's send_portrait is set."
+    )
+    live_image_attachment_id: str | None = Field(
+        default=None, description="Kiosk camera face image, only when the workflow's send_live_image is set."
+    )
+
+
+class StayNotificationBody(_Images):
     """A guest checked in (thông báo lưu trú)."""
 
     stay_id: str = Field(description="Stay reference; checkout and extension events refer to it.")
@@ -88,12 +97,6 @@ class StayNotificationBody(_Body):
         "guest arriving after 23:00; foreign guests: arrival + kiosk.stay.foreign_notice_h."
     )
     verification: Verification = Field(description="How the card was checked.")
-    portrait_attachment_id: str | None = Field(
-        default=None, description="Chip portrait, only when kiosk.stay.send_portrait is set."
-    )
-    live_image_attachment_id: str | None = Field(
-        default=None, description="Kiosk camera face image, only when kiosk.stay.send_live_image is set."
-    )
 
 
 class StayCheckoutBody(_Body):
@@ -113,7 +116,7 @@ class StayExtensionBody(_Body):
     previous_departure: date = Field(description="Expected departure before this change.")
 
 
-class IdentityVerificationBody(_Body):
+class IdentityVerificationBody(_Images):
     """A pawnshop checked a customer's card and presence."""
 
     verification_id: str = Field(description="Reference of this verification (shown on the receipt).")
@@ -123,12 +126,6 @@ class IdentityVerificationBody(_Body):
     asset_description: str = Field(description="What is pledged, typed by staff.")
     verified_at: datetime = Field(description="Time of the check, local offset.")
     verification: Verification = Field(description="Every verdict of the check.")
-    portrait_attachment_id: str | None = Field(
-        default=None, description="Chip portrait, only when kiosk.verification.send_portrait is set."
-    )
-    live_image_attachment_id: str | None = Field(
-        default=None, description="Face image, only when kiosk.verification.send_live_image is set."
-    )
 
 
 KIOSK_BODY_MODELS: dict[str, type[BaseModel]] = {

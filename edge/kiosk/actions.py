@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from edge.kiosk.access import AccessKeyError, from_typed
@@ -159,35 +159,34 @@ class KioskActions:
         return ActionResult(True)
 
     # -- guesthouse staff: stays -------------------------------------------------------
-    def _do_stay_checkout(self, action: Mapping[str, Any]) -> ActionResult:
+    def _stay(self, action: Mapping[str, Any]):
+        """The open stay an action names, or the refusal to answer with."""
         if self._desk is None:
-            return ActionResult(False, "action.not_this_workflow")
+            return None, ActionResult(False, "action.not_this_workflow")
         refused = self._staff()
         if refused:
-            return refused
+            return None, refused
         stay = self._desk.find(action.get("stay"))
-        if stay is None:
-            return ActionResult(False, "stay.unknown")
-        error = self._desk.checkout(stay)
+        return stay, None if stay is not None else ActionResult(False, "stay.unknown")
+
+    def _done(self, error: str | None) -> ActionResult:
+        assert self._desk is not None
         self._board.update(open_stays=self._desk.listing())
         return ActionResult(error is None, error)
 
+    def _do_stay_checkout(self, action: Mapping[str, Any]) -> ActionResult:
+        stay, refused = self._stay(action)
+        if refused or stay is None:
+            return refused or ActionResult(False, "stay.unknown")
+        assert self._desk is not None
+        return self._done(self._desk.checkout(stay))
+
     def _do_stay_extend(self, action: Mapping[str, Any]) -> ActionResult:
-        if self._desk is None:
-            return ActionResult(False, "action.not_this_workflow")
-        refused = self._staff()
-        if refused:
-            return refused
-        stay = self._desk.find(action.get("stay"))
-        if stay is None:
-            return ActionResult(False, "stay.unknown")
+        stay, refused = self._stay(action)
+        if refused or stay is None:
+            return refused or ActionResult(False, "stay.unknown")
         departure, problem = validate_extension(action.get("expected_departure"), stay.arrival, self._today())
         if departure is None:
             return ActionResult(False, "form.invalid", {"expected_departure": problem or "form.date_invalid"})
-        error = self._desk.extend(stay, departure)
-        self._board.update(open_stays=self._desk.listing())
-        return ActionResult(error is None, error)
-
-
-def local_now(tz) -> datetime:
-    return datetime.now(tz)
+        assert self._desk is not None
+        return self._done(self._desk.extend(stay, departure))

@@ -104,14 +104,33 @@ def _attachments(
     return out, portrait_id, live_id
 
 
+def _common(c: CheckIn, cfg: KioskConfig, sendable) -> tuple[dict[str, Any], list[Attachment]]:
+    """What both workflows' bodies share: establishment, verdicts, image attachments."""
+    attachments, portrait_id, live_id = _attachments(c, sendable.send_portrait, sendable.send_live_image)
+    return {
+        "establishment": {"code": cfg.establishment.code, "name": cfg.establishment.name},
+        "verification": verification(c),
+        "portrait_attachment_id": portrait_id,
+        "live_image_attachment_id": live_id,
+    }, attachments
+
+
+def _draft(
+    kind: str, body: Any, person_key: str, at: datetime, synced: bool, attachments: list
+) -> EventDraft:
+    dumped = body.model_dump(mode="json")
+    # only what the allow-list named: absent fields are left out, not sent as null
+    dumped[person_key] = getattr(body, person_key).model_dump(mode="json", exclude_none=True)
+    return EventDraft(kind, dumped, Priority.CRITICAL, at, synced, tuple(attachments))
+
+
 def stay_event(
     c: CheckIn, details: StayDetails, cfg: KioskConfig, arrival: datetime, synced: bool
 ) -> EventDraft:
     stay = cfg.stay
-    attachments, portrait_id, live_id = _attachments(c, stay.send_portrait, stay.send_live_image)
+    common, attachments = _common(c, cfg, stay)
     body = StayNotificationBody(
         stay_id=str(uuid6.uuid7()),
-        establishment={"code": cfg.establishment.code, "name": cfg.establishment.name},  # type: ignore[arg-type]
         guest=person_fields(c.chip.identity, stay.fields),
         room=details.room,
         arrival=arrival,
@@ -119,48 +138,24 @@ def stay_event(
         reason_code=details.reason_code,
         reason_text=details.reason_text,
         due_by=due_by(arrival, foreign=is_foreign(c.chip.identity), foreign_notice_h=stay.foreign_notice_h),
-        verification=verification(c),
-        portrait_attachment_id=portrait_id,
-        live_image_attachment_id=live_id,
+        **common,
     )
-    dumped = body.model_dump(mode="json")
-    dumped["guest"] = body.guest.model_dump(mode="json", exclude_none=True)  # only what the allow-list sent
-    return EventDraft(
-        "stay_notification",
-        dumped,
-        Priority.CRITICAL,
-        arrival,
-        synced,
-        tuple(attachments),
-    )
+    return _draft("stay_notification", body, "guest", arrival, synced, attachments)
 
 
 def verification_event(
     c: CheckIn, details: PawnDetails, cfg: KioskConfig, now: datetime, synced: bool
 ) -> EventDraft:
-    v = cfg.verification
-    attachments, portrait_id, live_id = _attachments(c, v.send_portrait, v.send_live_image)
+    common, attachments = _common(c, cfg, cfg.verification)
     body = IdentityVerificationBody(
         verification_id=str(uuid6.uuid7()),
-        establishment={"code": cfg.establishment.code, "name": cfg.establishment.name},  # type: ignore[arg-type]
-        person=person_fields(c.chip.identity, v.fields),
+        person=person_fields(c.chip.identity, cfg.verification.fields),
         contract_reference=details.contract_reference,
         asset_description=details.asset_description,
         verified_at=now,
-        verification=verification(c),
-        portrait_attachment_id=portrait_id,
-        live_image_attachment_id=live_id,
+        **common,
     )
-    dumped = body.model_dump(mode="json")
-    dumped["person"] = body.person.model_dump(mode="json", exclude_none=True)  # only what the allow-list sent
-    return EventDraft(
-        "identity_verification",
-        dumped,
-        Priority.CRITICAL,
-        now,
-        synced,
-        tuple(attachments),
-    )
+    return _draft("identity_verification", body, "person", now, synced, attachments)
 
 
 def _text(value: Any) -> str:

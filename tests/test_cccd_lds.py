@@ -110,7 +110,9 @@ def test_dg1_with_a_broken_check_digit_is_rejected_with_the_field_named() -> Non
     broken = mrz[:44] + ("0" if mrz[44] != "0" else "1") + mrz[45:]
     with pytest.raises(Dg1Error, match="date of expiry"):
         parse_dg1(encode_tlv(0x61, encode_tlv(0x5F1F, broken.encode())))
-    with pytest.raises(Dg1Error, match="only TD1"):
+    with pytest.raises(Dg1Error, match="expected TD1"):
+        parse_dg1(encode_tlv(0x61, encode_tlv(0x5F1F, mrz[:87].encode())))
+    with pytest.raises(Dg1Error, match="TD3 MRZ starts with 'P'"):  # 88 characters: read as a passport's
         parse_dg1(encode_tlv(0x61, encode_tlv(0x5F1F, mrz[:88].encode())))
 
 

@@ -31,6 +31,11 @@ class Td3Mrz:
     def name(self) -> str:
         return " ".join(p for p in (self.primary_identifier, self.secondary_identifier) if p)
 
+    @property
+    def personal_number(self) -> str | None:
+        """Passports carry no Vietnamese 12-digit personal number (identity code compatibility)."""
+        return None
+
     def bac_key_info(self) -> BacKeyInfo:
         return BacKeyInfo(self.document_number, self.birth_yymmdd, self.expiry_yymmdd)
 

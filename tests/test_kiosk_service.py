@@ -112,3 +112,40 @@ def test_tampered_chip_is_not_genuine(pcsc_stack, card_kit, tmp_path) -> None:
     finally:
         service.stop()
         box.close()
+
+
+def test_access_key_timeout_and_missing_camera(pcsc_stack, card_kit, tmp_path) -> None:
+    cfg = kiosk_config(
+        card_kit.trust_dir,
+        person_check="required",
+        qr_scan_s=0.5,
+        camera={"id": "kiosk", "kind": "file", "url": str(tmp_path / "no-such-camera")},
+        timeouts={"message_s": 0.2, "access_key_s": 1.5, "consent_s": 2},
+    )
+    from edge.kiosk.face_presence import FacePresenceCheck
+
+    class NeverRuns:  # the camera gives no frames, so the check itself is never asked
+        method = "face_presence"
+
+        def check(self, *args, **kwargs):  # pragma: no cover - would fail the test
+            raise AssertionError("person check ran without a camera")
+
+    assert FacePresenceCheck.method == NeverRuns.method
+    service, box = start_service(cfg, "pawnshop_kiosk", tmp_path, person_check=NeverRuns())
+    try:
+        with presented(card_kit.profile()):
+            snap = wait_state(service, S.TIMEOUT, 20)  # nobody typed the key, no QR seen
+            assert snap.message == "timeout.access_key"
+        wait_state(service, S.IDLE)
+        with presented(card_kit.profile()):
+            wait_state(service, S.ACCESS_KEY)
+            act_ok(service, {"type": "access_key", "kind": "can", "value": card_kit.person.can})
+            snap = wait_state(service, S.CAMERA_MISSING, 30)
+            act_ok(service, {"type": "retry"})
+            wait_state(service, S.CAMERA_MISSING, 10)
+        wait_state(service, S.IDLE, 20)
+        assert box.pending(10) == []
+        assert service.stats()["camera_missing"] == 2 and service.stats()["timeouts"] == 1
+    finally:
+        service.stop()
+        box.close()

@@ -4,8 +4,10 @@ machine, with nothing but loopback.
 1. a Mosquitto broker with mutual TLS and per-device ACLs (as in the field);
 2. an intersection camera: `edge run` replaying the embedded rendered clip (a car
    with a known plate) through the real models, outbox and publisher;
-3. a kiosk: pcscd + vsmartcard-vpcd + our CCCD emulator, read by `edge card read`
-   over PACE with passive authentication against a test CSCA;
+3. a guesthouse kiosk: the daemon's kiosk service checks a guest in (emulated CCCD
+   on pcscd + vsmartcard-vpcd, the card front's QR shown to the replayed kiosk camera,
+   PACE, passive authentication against a test CSCA, face presence, staff details and
+   consent given by the demo through the controller's action API);
 4. a stand-in for the central server printing every event it receives."""
 
 from __future__ import annotations
@@ -95,61 +97,6 @@ def run_camera(workdir: Path, broker: LocalBroker, say: Say, seconds: float) -> 
     return central.events()
 
 
-def run_kiosk(workdir: Path, say: Say) -> dict | None:
-    from devkit.emulator.__main__ import demo_profile
-    from devkit.emulator.stack import PcscdProcess, StackUnavailable, presented
-
-    try:
-        pcscd = PcscdProcess()
-    except StackUnavailable as exc:
-        say(f"kiosk: skipped, PC/SC stack unavailable: {exc}")
-        return None
-    try:
-        profile = demo_profile(workdir / "card-pki")
-        say(
-            "kiosk: emulated CCCD presented on 'Virtual PCD 00 00'; reading it with edge card read (PACE, CAN)"
-        )
-        with presented(profile):
-            proc = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "edge.cli",
-                    "card",
-                    "read",
-                    "--reader",
-                    "Virtual PCD 00 00",
-                    "--can",
-                    profile.can,
-                    "--csca",
-                    str(workdir / "card-pki" / "csca"),
-                    "--no-photo",
-                    "--json",
-                ],
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
-    finally:
-        pcscd.stop()
-    if proc.returncode != 0:
-        say(f"kiosk: card read failed (exit {proc.returncode}): {proc.stderr.strip()[-500:]}")
-        return None
-    result = json.loads(proc.stdout)
-    say("kiosk: " + json.dumps(_card_summary(result), ensure_ascii=False))
-    return result
-
-
-def _card_summary(result: dict) -> dict:
-    identity = result.get("identity") or {}
-    keys = ("full_name", "date_of_birth", "gender", "place_of_residence")
-    summary = {k: identity.get(k) for k in keys if k in identity}
-    for k in ("access", "passive_authentication", "apdu_count"):
-        if k in result:
-            summary[k] = result[k]
-    return summary
-
-
 def run_demo(workdir: Path, seconds: float, say: Say = print) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     os.chmod(workdir, 0o700)
@@ -157,15 +104,17 @@ def run_demo(workdir: Path, seconds: float, say: Say = print) -> int:
     say(f"broker: mosquitto with mutual TLS and per-device ACLs on 127.0.0.1:{broker.port}")
     try:
         events = run_camera(workdir, broker, say, seconds)
-        card = run_kiosk(workdir, say)
+        from devkit.kiosk_demo import run_checkin
+
+        stay = run_checkin(workdir, broker, say)
     finally:
         broker.stop()
     plates = [e["body"]["text"] for e in events if e["type"] == "plate"]
     say(
         f"summary: {len(events)} events at the central subscriber, plates read: {plates or 'none'}; "
-        f"card read: {'ok' if card else 'failed'}"
+        f"guesthouse check-in: {'stay_notification received' if stay else 'failed'}"
     )
-    return 0 if PLATE_TEXT in plates and card else 1
+    return 0 if PLATE_TEXT in plates and stay else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections import deque
 from typing import Any
 
 from kiosk.screen.protocol import ScreenSnapshot, ScreenState, Workflow
@@ -21,6 +22,8 @@ class ScreenBoard:
             seq=1, state=ScreenState.NO_READER, workflow=workflow, message="no_reader"
         )
         self.changed_at = time.monotonic()
+        self.history: deque[tuple[ScreenState, float]] = deque(maxlen=64)
+        """(state, monotonic time) of the last state changes: step timings for benchmarks."""
 
     def snapshot(self) -> ScreenSnapshot:
         with self._cond:
@@ -41,6 +44,7 @@ class ScreenBoard:
             )
             self._snapshot = dataclasses.replace(base, **fields)
             self.changed_at = time.monotonic()
+            self.history.append((state, self.changed_at))
             self._cond.notify_all()
             return self._snapshot
 

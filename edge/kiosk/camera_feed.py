@@ -6,10 +6,22 @@ pulled only while a step needs them and are never stored."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 
 from drivers.camera import Camera
 from firmware_config.cameras import CameraConfig
+
+
+class KioskCamera(Protocol):
+    """What the check-in needs of the kiosk camera (CameraFeed, or a bench's own feed)."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def next_frame(self, timeout_s: float) -> np.ndarray | None: ...
+    def drain(self) -> None: ...
+    def streaming(self) -> bool: ...
 
 
 class CameraFeed:

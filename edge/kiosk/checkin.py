@@ -28,7 +28,7 @@ from edge.events import EventDraft, StoredEvent
 from edge.kiosk import records
 from edge.kiosk.access import AccessKeyError, ResolvedKey, from_qr
 from edge.kiosk.board import ScreenBoard
-from edge.kiosk.camera_feed import CameraFeed
+from edge.kiosk.camera_feed import KioskCamera
 from edge.kiosk.chip import ChipReading
 from edge.kiosk.forms import pawn_form, stay_form
 from edge.kiosk.inbox import Inbox
@@ -62,7 +62,7 @@ class Tools:
     inbox: Inbox
     chip: ChipReading
     qr: QrReader
-    camera: CameraFeed | None
+    camera: KioskCamera | None
     person_check: PersonCheck | None
     append: Callable[[EventDraft], StoredEvent]
     now: Callable[[], datetime]

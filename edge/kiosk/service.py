@@ -27,7 +27,7 @@ from drivers.pcsc.errors import NoCardError, NoReaderError, PcscUnavailableError
 from edge.events import EventDraft, StoredEvent
 from edge.kiosk.actions import KioskActions
 from edge.kiosk.board import ScreenBoard
-from edge.kiosk.camera_feed import CameraFeed
+from edge.kiosk.camera_feed import CameraFeed, KioskCamera
 from edge.kiosk.checkin import Abandoned, CheckIn, ReaderGone, Tools
 from edge.kiosk.chip import ChipReading
 from edge.kiosk.inbox import Inbox
@@ -60,7 +60,9 @@ class KioskService:
         person_check: PersonCheck | None = None,
         pin_hash: str | None = None,
         unsent: Callable[[list[str]], set[str]] | None = None,
+        camera: KioskCamera | None = None,
     ) -> None:
+        """`camera` replaces the configured kiosk camera (benchmarks feed their own frames)."""
         self.cfg = cfg
         self.workflow = WORKFLOWS[role]
         self._tz = ZoneInfo(cfg.stay.timezone)
@@ -74,7 +76,9 @@ class KioskService:
         if self.workflow == "stay_notification":
             ledger = StayLedger(cfg.stay.stays_path or outbox_dir / "kiosk-stays.db")
             self.desk = StayDesk(cfg, ledger, append, self.now, synced)
-        self.camera = CameraFeed(cfg.camera) if cfg.camera is not None else None
+        self.camera: KioskCamera | None = camera
+        if camera is None and cfg.camera is not None:
+            self.camera = CameraFeed(cfg.camera)
         self.tools = Tools(
             cfg=cfg,
             workflow=self.workflow,
@@ -104,7 +108,9 @@ class KioskService:
         self._beat = time.monotonic()
 
     def now(self) -> datetime:
-        return datetime.now(self._tz).replace(microsecond=(datetime.now().microsecond // 1000) * 1000)
+        """Local time of the premises, to the millisecond (as event timestamps are)."""
+        now = datetime.now(self._tz)
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
     # -- KioskController --------------------------------------------------------------
     def snapshot(self) -> ScreenSnapshot:

@@ -253,3 +253,21 @@ def test_read_with_device_config_defaults(pcsc_stack, card_kit, tmp_path) -> Non
     out = json.loads(done.stdout)
     assert out["trust_store"] == str(card_kit.trust_dir) and out["photo"] is None
     assert out["passive_authentication"]["chain"] == "ok"
+
+
+def test_card_read_is_never_genuine_without_a_trust_store_unless_told(pcsc_stack, card_kit) -> None:
+    """One genuineness policy (kiosk/emrtd/genuineness.py) for `edge card read` and the kiosk."""
+    with presented(card_kit.profile()):
+        strict = _edge("--reader", "Virtual PCD 00 00", "--can", card_kit.person.can, "--json", "--no-photo")
+        told = _edge(
+            "--reader",
+            "Virtual PCD 00 00",
+            "--can",
+            card_kit.person.can,
+            "--no-photo",
+            "--accept-without-csca",
+        )
+    assert strict.returncode == 7, strict.stdout + strict.stderr
+    out = json.loads(strict.stdout)
+    assert out["genuine"] is False and out["not_genuine_reasons"] == ["chain_unknown_csca"]
+    assert told.returncode == 0, told.stdout + told.stderr

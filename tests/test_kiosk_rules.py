@@ -54,12 +54,12 @@ def test_pin_check_and_lockout() -> None:
     checker = PinChecker(hash_pin("2468", iterations=1000), clock=lambda: now[0])
     assert checker.check("2468") is None
     for _ in range(MAX_WRONG - 1):
-        assert checker.check("0000") == "staff.wrong_pin"
-    assert checker.check("0000") == "staff.locked_out"
-    assert checker.check("2468") == "staff.locked_out"  # even the right PIN, until the pause ends
+        assert checker.check("0000") == "staff.pin_wrong"
+    assert checker.check("0000") == "staff.pin_blocked"
+    assert checker.check("2468") == "staff.pin_blocked"  # even the right PIN, until the pause ends
     now[0] += LOCKOUT_S + 1
     assert checker.check("2468") is None
-    assert checker.check(None) == "staff.wrong_pin"
+    assert checker.check(None) == "staff.pin_wrong"
     assert PinChecker(None).check("2468") == "staff.no_pin_configured"
     with pytest.raises(PinFormatError):
         PinChecker("2468")  # a plain PIN in the secret is refused, not compared
@@ -180,3 +180,19 @@ def test_passport_dg1_gives_a_passport_identity() -> None:
     assert fields.document_type == "passport" and fields.personal_number == "L898902C3"
     assert fields.nationality == "UTO" and fields.date_of_birth == date(1974, 8, 12)
     assert is_foreign(identity)
+
+
+def test_every_message_key_the_service_sends_is_in_the_contract() -> None:
+    """The screen translates the keys listed in kiosk/screen/protocol.py: a key the
+    service sends that is not listed there would reach the citizen untranslated."""
+    import re
+    from pathlib import Path
+
+    from kiosk.screen.protocol import MESSAGE_KEYS
+
+    families = {k for k in MESSAGE_KEYS if k.endswith(".")}
+    source = "\n".join(p.read_text() for p in Path("edge/kiosk").glob("*.py"))
+    sent = set(re.findall(r'"((?:[a-z_]+)\.[a-z_0-9]+|cancelled|storage_error)"', source))
+    shown = {k for k in sent if not k.startswith(("field.", "receipt.", "reason."))}
+    unlisted = {k for k in shown if k not in MESSAGE_KEYS and not any(k.startswith(f) for f in families)}
+    assert unlisted == set()

@@ -103,7 +103,7 @@ class KioskActions:
     def _do_access_key(self, action: Mapping[str, Any]) -> ActionResult:
         snap = self._board.snapshot()
         if snap.state not in KEY_STATES:
-            return ActionResult(False, "action.not_now")
+            return ActionResult(False, "action.not_allowed")
         kind, value = action.get("kind"), action.get("value")
         if kind not in snap.access_kinds or not isinstance(value, str):
             return ActionResult(False, "access_key.kind_unknown")
@@ -117,7 +117,7 @@ class KioskActions:
     def _do_staff_details(self, action: Mapping[str, Any]) -> ActionResult:
         snap = self._board.snapshot()
         if snap.state is not ScreenState.STAFF_DETAILS:
-            return ActionResult(False, "action.not_now")
+            return ActionResult(False, "action.not_allowed")
         refused = self._staff()
         if refused:
             return refused
@@ -136,7 +136,7 @@ class KioskActions:
 
     def _do_consent(self, action: Mapping[str, Any]) -> ActionResult:
         if self._board.snapshot().state is not ScreenState.CONSENT:
-            return ActionResult(False, "action.not_now")
+            return ActionResult(False, "action.not_allowed")
         accept = action.get("accept")
         if not isinstance(accept, bool):
             return ActionResult(False, "action.malformed")
@@ -145,7 +145,7 @@ class KioskActions:
 
     def _do_cancel(self, action: Mapping[str, Any]) -> ActionResult:
         if self._board.snapshot().state not in SESSION_STATES:
-            return ActionResult(False, "action.not_now")
+            return ActionResult(False, "action.not_allowed")
         refused = self._staff()
         if refused:
             return refused
@@ -154,7 +154,7 @@ class KioskActions:
 
     def _do_retry(self, action: Mapping[str, Any]) -> ActionResult:
         if self._board.snapshot().state not in RETRY_STATES:
-            return ActionResult(False, "action.not_now")
+            return ActionResult(False, "action.not_allowed")
         self._inbox.post("retry")
         return ActionResult(True)
 
@@ -167,7 +167,7 @@ class KioskActions:
         if refused:
             return None, refused
         stay = self._desk.find(action.get("stay"))
-        return stay, None if stay is not None else ActionResult(False, "stay.unknown")
+        return stay, None if stay is not None else ActionResult(False, "stay.not_found")
 
     def _done(self, error: str | None) -> ActionResult:
         assert self._desk is not None
@@ -177,14 +177,14 @@ class KioskActions:
     def _do_stay_checkout(self, action: Mapping[str, Any]) -> ActionResult:
         stay, refused = self._stay(action)
         if refused or stay is None:
-            return refused or ActionResult(False, "stay.unknown")
+            return refused or ActionResult(False, "stay.not_found")
         assert self._desk is not None
         return self._done(self._desk.checkout(stay))
 
     def _do_stay_extend(self, action: Mapping[str, Any]) -> ActionResult:
         stay, refused = self._stay(action)
         if refused or stay is None:
-            return refused or ActionResult(False, "stay.unknown")
+            return refused or ActionResult(False, "stay.not_found")
         departure, problem = validate_extension(action.get("expected_departure"), stay.arrival, self._today())
         if departure is None:
             return ActionResult(False, "form.invalid", {"expected_departure": problem or "form.date_invalid"})

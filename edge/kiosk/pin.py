@@ -54,7 +54,7 @@ class PinChecker:
             return "staff.no_pin_configured"
         with self._lock:
             if self._clock() < self._locked_until:
-                return "staff.locked_out"
+                return "staff.pin_blocked"
             iterations, salt, digest = self._parsed
             given = pin.encode("utf-8") if isinstance(pin, str) else b""
             ok = hmac.compare_digest(hashlib.pbkdf2_hmac("sha256", given, salt, iterations), digest)
@@ -65,5 +65,5 @@ class PinChecker:
             if self._wrong >= MAX_WRONG:
                 self._wrong = 0
                 self._locked_until = self._clock() + LOCKOUT_S
-                return "staff.locked_out"
-            return "staff.wrong_pin"
+                return "staff.pin_blocked"
+            return "staff.pin_wrong"

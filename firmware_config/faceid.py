@@ -31,7 +31,7 @@ class QualityConfig(Section):
     """When a camera frame is good enough to compare; otherwise the screen says what to change."""
 
     min_eye_distance_px: float = Field(
-        default=40.0, ge=8, le=1000, description="Eye-to-eye distance below which the face is too small."
+        default=32.0, ge=8, le=1000, description="Eye-to-eye distance below which the face is too small."
     )
     max_yaw: float = Field(
         default=0.2,
@@ -99,7 +99,7 @@ class LivenessConfig(Section):
         default=8, ge=1, le=60, description="A longer closure is not a blink (eyes held shut, photo swap)."
     )
     min_eye_openness: float = Field(
-        default=0.04,
+        default=0.2,
         ge=0,
         le=1,
         description="Reference openness below which eyes cannot be measured (glasses, glare).",

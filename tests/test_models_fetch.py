@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pytest
 
@@ -30,7 +31,7 @@ def _no_network(source, dest):
 def cache(tmp_path: Path) -> Path:
     """A private copy of the cached archives of the small packages used here."""
     out = tmp_path / "cache"
-    for name in ("blazeface_front_128", "centerface"):
+    for name in ("blazeface_front_128", "centerface", "yunet_2023mar"):
         src = MANIFESTS[name].source
         slot = f"{src.kind}-{src.package}-{src.version}"
         if not (CACHE_DIR / slot).is_dir():
@@ -97,6 +98,16 @@ def test_centerface_transform_makes_input_dynamic(tmp_path, cache):
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     heat = session.run(None, {session.get_inputs()[0].name: np.zeros((1, 3, 320, 480), np.float32)})[0]
     assert heat.shape == (1, 1, 80, 120)
+
+
+def test_yunet_dequantize_transform_frees_the_input_size(tmp_path, cache):
+    """The int8bq YuNet does not load in onnxruntime; stored as float32 with a free
+    input size it runs on any multiple of 32 (here 320x480: 40x60 cells at stride 8)."""
+    path = Fetcher(tmp_path / "w", cache, download=_no_network).ensure(MANIFESTS["yunet_2023mar"])
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    outputs = session.run(["cls_8", "kps_32"], {"input": np.zeros((1, 3, 320, 480), np.float32)})
+    assert outputs[0].shape == (1, 2400, 1) and outputs[1].shape == (1, 150, 10)
+    assert not any(n.op_type == "DequantizeLinear" for n in onnx.load(str(path)).graph.node)
 
 
 def test_committed_weights_with_wrong_hash_are_refused(tmp_path):

@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+FARS = (0.01, 0.001)
 PORTRAIT_SIZE = (240, 320)  # width, height of a CCCD chip portrait
 PORTRAIT_QUALITY = 60
 FRAME_QUALITY = 85
@@ -37,6 +38,8 @@ def load_pairs(root: Path) -> list[tuple[str, str, bool]]:
 def threshold_at_far(impostor: np.ndarray, far: float) -> float:
     """Smallest threshold t with at most a fraction `far` of impostor scores >= t."""
     scores = np.sort(np.asarray(impostor, np.float64))[::-1]
+    if not len(scores):
+        return float("nan")
     allowed = int(np.floor(far * len(scores)))
     if allowed >= len(scores):
         return float(scores[-1])
@@ -106,3 +109,19 @@ def recapture(image: np.ndarray, face_size: float, rng: np.random.Generator) -> 
     ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, FRAME_QUALITY])
     assert ok
     return cv2.imdecode(buf, cv2.IMREAD_COLOR)
+
+
+def rates_row(name: str, found: str, genuine: np.ndarray, impostor: np.ndarray) -> list[str]:
+    row = [name, found, f"{len(genuine)}/{len(impostor)}"]
+    for far in FARS:
+        t = threshold_at_far(impostor, far)
+        row += [f"{100 * tar(genuine, t):.1f} %", f"{t:.3f}"]
+    return row
+
+
+def print_table(header: list[str], rows: list[list[str]]) -> None:
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+    print()

@@ -50,19 +50,18 @@ class Challenge(str, enum.Enum):
 
     @property
     def message_vi(self) -> str:
-        return {
-            "blink": "Hãy chớp mắt",
-            "turn_left": "Quay đầu sang trái",
-            "turn_right": "Quay đầu sang phải",
-        }[self.value]
+        return _PROMPTS[self.value][0]
 
     @property
     def message_en(self) -> str:
-        return {
-            "blink": "Please blink",
-            "turn_left": "Turn your head to your left",
-            "turn_right": "Turn your head to your right",
-        }[self.value]
+        return _PROMPTS[self.value][1]
+
+
+_PROMPTS = {
+    "blink": ("Hãy chớp mắt", "Please blink"),
+    "turn_left": ("Quay đầu sang trái", "Turn your head to your left"),
+    "turn_right": ("Quay đầu sang phải", "Turn your head to your right"),
+}
 
 
 def choose_challenge(options: Sequence[str], rng: random.Random | None = None) -> Challenge:

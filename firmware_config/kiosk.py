@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from firmware_config.base import Section
 from firmware_config.cameras import CameraConfig
+from firmware_config.faceid import FaceVerifierConfig
 from firmware_config.secrets import SecretRef
 from firmware_config.vision import BlazeFaceConfig, FaceDetectorConfig
 
@@ -210,9 +211,20 @@ class KioskConfig(Section):
             "failed check is recorded in the event; 'off': not run."
         ),
     )
+    person_check_method: Literal["face_presence", "face_verification"] = Field(
+        default="face_presence",
+        description=(
+            "'face_verification': the person at the kiosk against the chip portrait, with a liveness challenge "
+            "(`face_verification`, docs/face.md); 'face_presence': only one face in front of the camera."
+        ),
+    )
     face_detector: FaceDetectorConfig = Field(
         default_factory=lambda: BlazeFaceConfig(type="blazeface"),
-        description="Face detector of the person check until face verification replaces it.",
+        description="Face detector of the 'face_presence' person check.",
+    )
+    face_verification: FaceVerifierConfig = Field(
+        default_factory=FaceVerifierConfig,
+        description="Models, threshold, quality gate and liveness of the 'face_verification' person check.",
     )
     person_check_frames: int = Field(
         default=3,

@@ -14,9 +14,14 @@ from firmware_config.secrets import read_secret
 
 
 def build_person_check(cfg: KioskConfig) -> PersonCheck | None:
-    """Face presence with the configured detector; None when there is nothing to run it on."""
+    """The configured person check (face verification, or face presence with the
+    configured detector); None when there is nothing to run it on."""
     if cfg.person_check == "off" or cfg.camera is None:
         return None
+    if cfg.person_check_method == "face_verification":
+        from edge.kiosk.face_verification import FaceVerificationPersonCheck
+
+        return FaceVerificationPersonCheck.from_config(cfg.face_verification)
     from edge.kiosk.face_presence import FacePresenceCheck
     from edge.vision.models import registries
     from edge.vision.runtime import SessionFactory

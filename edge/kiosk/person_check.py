@@ -7,8 +7,11 @@ chip has none or it was not read) and a feed of the kiosk camera's frames; the
 check tells the screen what the citizen should do through guidance keys and
 returns a :class:`PersonCheckResult` whose ``to_event`` dict goes into the event.
 
-Until verification lands, :class:`edge.kiosk.face_presence.FacePresenceCheck`
-only checks that exactly one face is in front of the camera.
+:class:`edge.kiosk.face_verification.FaceVerificationPersonCheck` compares the
+person with the chip portrait after a liveness challenge
+(``kiosk.person_check_method: face_verification``, docs/face.md);
+:class:`edge.kiosk.face_presence.FacePresenceCheck` only checks that exactly one
+face is in front of the camera.
 
 Guidance keys the screen translates (an implementation may add its own under
 ``face.``): ``face.look_at_camera`` (no face), ``face.move_closer`` (face too

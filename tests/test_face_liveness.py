@@ -103,7 +103,9 @@ def attempt(verifier, frames, challenges, **overrides):
 def test_rendered_blink_passes_and_the_person_matches_the_chip_portrait(verifier) -> None:
     image = astronaut()
     face = verifier.detect(image)[0]
-    outcome, guidance = attempt(verifier, blink_sequence(image, face.keypoints), ["blink"])
+    frames = blink_sequence(image, face.keypoints)
+    corrupt = [np.zeros((0, 0, 3), np.uint8), image[:, :, 0], np.zeros((8, 8, 3), np.uint8)]
+    outcome, guidance = attempt(verifier, [*frames[:2], *corrupt, *frames[2:]], ["blink"])
     assert outcome.passed, outcome.details
     assert outcome.details["liveness"]["result"] == "passed"
     assert outcome.details["decision"] == "match"

@@ -58,6 +58,10 @@ class Outcome:
         return self.status == "passed"
 
 
+def _usable(image: np.ndarray | None) -> bool:
+    return image is not None and image.ndim == 3 and image.shape[2] == 3 and min(image.shape[:2]) >= 32
+
+
 def _jpeg(crop: np.ndarray) -> bytes | None:
     ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 90])
     return buf.tobytes() if ok else None
@@ -113,8 +117,8 @@ class FaceVerificationCheck:
 
         while (now := self.clock()) < end:
             image = frames.next_frame(min(1.0, max(0.01, end - now)))
-            if image is None:
-                continue
+            if not _usable(image):
+                continue  # no frame in time, or a corrupt one: the camera's problem, not a verdict
             seen += 1
             t = self.clock()
             faces = self.verifier.detect(image)

@@ -159,13 +159,19 @@ class KioskConfig(Section):
         default=30.0,
         gt=0,
         le=3600,
-        description="How long to wait for the reader to be plugged in (hot-plug) before reporting 'no reader'.",
+        description=(
+            "After this long without a reader (unplugged, or pcscd down) the kiosk logs an error; the "
+            "screen shows 'no reader' at once and the kiosk takes the reader back whenever it is plugged in."
+        ),
     )
     card_wait_s: float = Field(
         default=60.0,
         gt=0,
         le=3600,
-        description="How long to wait for a citizen to place the card on the reader before giving up.",
+        description=(
+            "`edge card read`: how long to wait for a card before giving up (the kiosk itself waits for "
+            "citizens indefinitely)."
+        ),
     )
     read_timeout_s: float = Field(
         default=20.0,

@@ -60,12 +60,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     rd.add_argument("--no-photo", action="store_true", help="do not read DG2 (face image)")
     rd.add_argument("--json", action="store_true", help="print the full result as JSON")
-    rd.add_argument("--wait", type=float, default=10.0, help="seconds to wait for a card (default 10)")
     rd.add_argument(
-        "--timeout", type=float, default=20.0, help="upper bound for the read in seconds (default 20)"
+        "--wait",
+        type=float,
+        default=None,
+        help="seconds to wait for a card (default: kiosk.card_wait_s, else 10)",
     )
     rd.add_argument(
-        "--extended-length", choices=("auto", "on", "off"), default="auto", help="extended-length reads"
+        "--timeout",
+        type=float,
+        default=None,
+        help="upper bound for the read in seconds (default: kiosk.read_timeout_s, else 20)",
+    )
+    rd.add_argument(
+        "--extended-length",
+        choices=("auto", "on", "off"),
+        default=None,
+        help="extended-length reads (default: kiosk.extended_length, else auto)",
     )
     rd.set_defaults(func=run_read)
 

@@ -106,6 +106,8 @@ class KioskService:
         )
         self._thread = threading.Thread(target=self._run, name="kiosk", daemon=True)
         self._beat = time.monotonic()
+        self._no_reader_since: float | None = None
+        self._no_reader_logged = False
 
     def now(self) -> datetime:
         """Local time of the premises, to the millisecond (as event timestamps are)."""
@@ -143,6 +145,8 @@ class KioskService:
 
     def stats(self) -> dict[str, Any]:
         out: dict[str, Any] = {"state": self.board.snapshot().state.value, **self.counters}
+        if self._no_reader_since is not None:
+            out["no_reader_s"] = round(time.monotonic() - self._no_reader_since, 1)
         if self.desk is not None and self._unsent is not None:
             try:
                 out["stay_notifications_overdue"] = self.desk.overdue(self._unsent)
@@ -163,8 +167,7 @@ class KioskService:
                 with PcscContext() as ctx:
                     self._with_context(ctx)
             except (PcscUnavailableError, NoReaderError, ReaderGone):
-                if self.board.snapshot().state is not S.READER_LOST:
-                    self.board.show(S.NO_READER)
+                self._no_reader()
                 self._stop.wait(1.0)
             except Exception:  # the service survives everything; the log says what
                 log.exception("kiosk loop error; starting over")
@@ -177,9 +180,9 @@ class KioskService:
             try:
                 reader = ctx.wait_for_reader(self.cfg.reader, 1.0)
             except NoReaderError:
-                if self.board.snapshot().state is not S.READER_LOST:
-                    self.board.show(S.NO_READER)
+                self._no_reader()
                 continue
+            self._no_reader_since, self._no_reader_logged = None, False
             if self.board.snapshot().state is not S.IDLE:
                 self.board.show(S.IDLE)
             try:
@@ -187,6 +190,18 @@ class KioskService:
             except NoCardError:
                 continue
             self._one_card(ctx, reader)
+
+    def _no_reader(self) -> None:
+        """No reader (or no pcscd): shown at once (a lost reader keeps its own state);
+        logged once it has lasted `kiosk.reader_wait_s`, and its age is in the stats."""
+        if self.board.snapshot().state not in (S.READER_LOST, S.NO_READER):
+            self.board.show(S.NO_READER)
+        now = time.monotonic()
+        if self._no_reader_since is None:
+            self._no_reader_since = now
+        elif not self._no_reader_logged and now - self._no_reader_since > self.cfg.reader_wait_s:
+            self._no_reader_logged = True
+            log.error("no card reader", extra={"waited_s": round(now - self._no_reader_since)})
 
     def _one_card(self, ctx: PcscContext, reader: str) -> None:
         try:

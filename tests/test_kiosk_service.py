@@ -149,3 +149,58 @@ def test_access_key_timeout_and_missing_camera(pcsc_stack, card_kit, tmp_path) -
     finally:
         service.stop()
         box.close()
+
+
+PASSPORT_MRZ = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"
+
+
+def _passport_profile(card_kit):
+    """An ICAO specimen e-passport (TD3 in DG1, no DG13), BAC only."""
+    from devkit.cccd import lds_build
+    from devkit.cccd.sod_builder import build_sod
+    from devkit.cccd.testcard import FID_BY_DG, default_portrait
+    from devkit.emulator.profile import CardProfile
+    from kiosk.cccd.dg2 import build_dg2
+
+    groups = {1: lds_build.build_dg1(PASSPORT_MRZ), 2: build_dg2(default_portrait(), 240, 320)}
+    files = {FID_BY_DG[n]: body for n, body in groups.items()}
+    files[0x011E] = lds_build.build_com(sorted(groups))
+    files[0x011D] = build_sod(groups, card_kit.pki.ds_key, card_kit.pki.ds_cert, rsa_pss=card_kit.pki.rsa_pss)
+    return CardProfile(files, "L898902C3", "740812", "120415", can="000000", pace=False)
+
+
+def test_foreign_guest_passport_with_typed_mrz(pcsc_stack, card_kit, tmp_path) -> None:
+    import json
+
+    service, box = start_service(kiosk_config(card_kit.trust_dir), "guesthouse_kiosk", tmp_path)
+    try:
+        with presented(_passport_profile(card_kit)):
+            wait_state(service, S.ACCESS_KEY)
+            act_ok(service, {"type": "access_key", "kind": "mrz", "value": PASSPORT_MRZ})
+            wait_state(service, S.STAFF_DETAILS)
+            fill_stay(service, room="305")
+            wait_state(service, S.CONSENT)
+            act_ok(service, {"type": "consent", "accept": True})
+            wait_state(service, S.RECEIPT)
+        [message] = box.pending(10)
+        body = json.loads(message.payload)["body"]
+    finally:
+        service.stop()
+        box.close()
+    assert body["guest"] == {
+        "personal_number": "L898902C3",
+        "document_type": "passport",
+        "full_name": "ERIKSSON ANNA MARIA",
+        "gender": "female",
+        "date_of_birth": "1974-08-12",
+        "nationality": "UTO",
+    }
+    assert (
+        body["verification"]["access_method"] == "BAC" and body["verification"]["access_key_source"] == "mrz"
+    )
+    assert body["verification"]["genuine"] is True
+    from datetime import datetime, timedelta
+
+    assert datetime.fromisoformat(body["due_by"]) == datetime.fromisoformat(body["arrival"]) + timedelta(
+        hours=12
+    )

@@ -252,7 +252,7 @@ def main() -> int:
     if reactions:
         med_r, p95_r = statistics.median(reactions) * 1000, pct(reactions, 0.95) * 1000
         print(
-            f"controller reaction (card placed -> 'reading' seen by a waiting screen thread): median {med_r:.1f} ms, p95 {p95_r:.1f} ms (target <= 200 ms; browser render not included)"
+            f"controller reaction ('reading' shown -> a waiting screen thread woken): median {med_r:.1f} ms, p95 {p95_r:.1f} ms (target <= 200 ms; browser render not included)"
         )
     print("step columns: share of the median total (median of the step); shares need not add up to 100 %")
     return 0 if ok_all else 1

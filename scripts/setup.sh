@@ -10,6 +10,7 @@ DEBIAN_PACKAGES=(
   mosquitto mosquitto-clients   # local broker for the demo and the tests
   pcscd vsmartcard-vpcd pcsc-tools libpcsclite-dev swig   # PC/SC stack; pyscard builds against it
   openssl ffmpeg                # test certificates; test video streams
+  chromium fonts-noto-core      # kiosk screen (Chromium kiosk mode; Noto Sans covers Vietnamese) and its browser tests
   python3-venv python3-dev build-essential
 )
 

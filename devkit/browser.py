@@ -38,6 +38,8 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
 )
+# On Linux Chromium takes its own language (date fields: dd/mm/yyyy) from LANGUAGE, not --lang.
+CHROMIUM_ENV = {"LANGUAGE": "vi"}
 
 # Installed by start_render_clock: the wall-clock time (ms since the epoch, the same
 # clock as Python's time.time()) at which <body data-seq> first showed each seq, and
@@ -90,7 +92,8 @@ class ScreenBrowser:
                 headless=True,
                 args=list(CHROMIUM_FLAGS),
                 viewport={"width": self.viewport[0], "height": self.viewport[1]},
-                locale="vi-VN",  # as the device's Chromium (--lang=vi): dates read dd/mm/yyyy
+                locale="vi-VN",
+                env={**os.environ, **CHROMIUM_ENV},
                 timeout=self.timeout_ms,
             )
             self._context.set_default_timeout(self.timeout_ms)

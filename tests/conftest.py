@@ -11,6 +11,7 @@ import pytest
 pytest_plugins = [
     "tests.broker",  # Mosquitto, test PKI and subscriber fixtures
     "tests.pcsc_stack",  # pcscd + vpcd + CCCD emulator, test card PKI
+    "tests.kiosk_screen_fixtures",  # headless Chromium, kiosk screen server + development controller
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

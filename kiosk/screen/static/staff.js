@@ -1,10 +1,12 @@
 // What staff use: the details form (built from the controller's FormFields), the typed
 // access key, and the guesthouse's open stays. All of it needs the staff PIN first; the
 // controller decides what is valid, the page shows its answers next to each field.
+import { fromIso, toIso } from "./dates.js";
 import { actionButton, el } from "./dom.js";
 import { label, t } from "./i18n.js";
 
-const INPUT_TYPES = { text: "text", date: "date", datetime: "datetime-local", number: "text" };
+const INPUT_MODES = { number: "decimal" };
+const PLACEHOLDERS = { date: "ui.date_format", datetime: "ui.datetime_format" };
 
 export function staffForm(snap, ctx) {
   if (!snap.staff_unlocked) return staffWait(ctx);
@@ -20,7 +22,7 @@ export function staffForm(snap, ctx) {
     event.preventDefault();
     send();
   });
-  return el("div", {}, form, el("div", { class: "row" }, actionButton(t("ui.submit"), "primary", send)));
+  return el("div", {}, form, el("div", { class: "row sticky" }, actionButton(t("ui.submit"), "primary", send)));
 }
 
 function formRow(field, ctx) {
@@ -45,8 +47,9 @@ function formRow(field, ctx) {
     input = el("input", {
       id,
       name: field.name,
-      type: INPUT_TYPES[field.kind] || "text",
-      inputmode: field.kind === "number" ? "decimal" : null,
+      type: "text",
+      inputmode: INPUT_MODES[field.kind] || null,
+      placeholder: PLACEHOLDERS[field.kind] ? t(PLACEHOLDERS[field.kind]) : null,
       autocomplete: "off",
       "aria-describedby": error.id,
     });
@@ -70,14 +73,14 @@ function readField(form, field) {
     const checked = form.querySelector(`input[name="${CSS.escape(field.name)}"]:checked`);
     return checked ? checked.value : "";
   }
-  return form.querySelector(`#field-${CSS.escape(field.name)}`).value;
+  return toIso(field.kind, form.querySelector(`#field-${CSS.escape(field.name)}`).value);
 }
 
 function writeField(input, field, text) {
   if (field.kind === "choice") {
     for (const radio of input.querySelectorAll("input")) radio.checked = radio.value === text;
   } else {
-    input.value = text;
+    input.value = fromIso(field.kind, text);
   }
 }
 
@@ -140,15 +143,14 @@ export function openStays(snap, ctx) {
 }
 
 function stayRow(stay, ctx) {
-  const date = el("input", { type: "date", "aria-label": t("ui.new_departure") });
-  const extend = el(
-    "div",
-    { class: "row extend", hidden: true },
-    date,
-    actionButton(t("ui.extend"), "primary", () =>
-      ctx.act({ type: "stay_extend", stay: stay.label, expected_departure: date.value }, { success: "stay.extended" }),
-    ),
-  );
+  const date = el("input", { type: "text", placeholder: t("ui.date_format"), "aria-label": t("ui.new_departure") });
+  const error = el("p", { class: "field-error", role: "alert" });
+  const extend = async () => {
+    const action = { type: "stay_extend", stay: stay.label, expected_departure: toIso("date", date.value) };
+    const result = await ctx.act(action, { success: "stay.extended" });
+    error.textContent = result.field_errors?.expected_departure ? t(result.field_errors.expected_departure) : "";
+  };
+  const extendRow = el("div", { class: "extend", hidden: true }, el("div", { class: "row" }, date, actionButton(t("ui.extend"), "primary", extend)), error);
   return el(
     "div",
     { class: "stay", "data-stay": stay.label },
@@ -159,8 +161,8 @@ function stayRow(stay, ctx) {
       actionButton(t("ui.checkout"), "secondary", () =>
         ctx.act({ type: "stay_checkout", stay: stay.label }, { success: "stay.checked_out" }),
       ),
-      el("button", { type: "button", class: "secondary", text: t("ui.extend"), onclick: () => (extend.hidden = !extend.hidden) }),
+      el("button", { type: "button", class: "secondary", text: t("ui.extend"), onclick: () => (extendRow.hidden = !extendRow.hidden) }),
     ),
-    extend,
+    extendRow,
   );
 }

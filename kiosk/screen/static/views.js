@@ -93,7 +93,7 @@ function meaning(item) {
 function consentButtons(ctx) {
   return el(
     "div",
-    { class: "row consent" },
+    { class: "row consent sticky" },
     actionButton(t("ui.decline"), "secondary", () => ctx.act({ type: "consent", accept: false })),
     actionButton(t("ui.accept"), "primary", () => ctx.act({ type: "consent", accept: true })),
   );

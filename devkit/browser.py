@@ -11,8 +11,9 @@ Usage (tests, ``bench/``, the demo)::
     with ScreenBrowser(server.url) as browser:
         browser.wait_for_state("reading")          # the page shows that state
         browser.screenshot(Path("var/shot.png"))
-        browser.start_render_clock()               # then change the controller ...
-        dom_s, frame_s = browser.rendered_at(seq)  # ... and learn when the page showed it
+        browser.start_render_clock()               # then change the controller (or place a card) ...
+        dom_s, frame_s = browser.rendered_at(seq)  # ... and learn when the page showed it,
+        dom_s, frame_s = browser.state_shown_at("reading")  # or when it first showed a state
 
 The page marks what it shows on ``<body>``: ``data-state``, ``data-seq``,
 ``data-connected`` (``"true"`` while its event stream is up), ``data-lang``.
@@ -42,18 +43,22 @@ CHROMIUM_FLAGS = (
 CHROMIUM_ENV = {"LANGUAGE": "vi"}
 
 # Installed by start_render_clock: the wall-clock time (ms since the epoch, the same
-# clock as Python's time.time()) at which <body data-seq> first showed each seq, and
-# of the next animation frame after it (the frame that paints it).
+# clock as Python's time.time()) at which <body> first showed each seq and each state,
+# and of the next animation frame after it (the frame that paints it).
 _RENDER_CLOCK = """() => {
-  if (window.__renderClock) return;
-  const clock = (window.__renderClock = {});
   const now = () => performance.timeOrigin + performance.now();
-  new MutationObserver(() => {
-    const seq = document.body.dataset.seq;
-    if (clock[seq]) return;
-    const entry = (clock[seq] = { dom: now(), frame: null });
-    requestAnimationFrame(() => { entry.frame = now(); });
-  }).observe(document.body, { attributes: true, attributeFilter: ["data-seq"] });
+  const clock = (window.__renderClock = { seq: {}, state: {} });
+  if (window.__renderObserver) return;
+  window.__renderObserver = new MutationObserver(() => {
+    const c = window.__renderClock;
+    const { seq, state } = document.body.dataset;
+    for (const [table, key] of [[c.seq, seq], [c.state, state]]) {
+      if (table[key]) continue;
+      const entry = (table[key] = { dom: now(), frame: null });
+      requestAnimationFrame(() => { entry.frame = now(); });
+    }
+  });
+  window.__renderObserver.observe(document.body, { attributes: true, attributeFilter: ["data-seq"] });
 }"""
 
 
@@ -151,17 +156,25 @@ class ScreenBrowser:
         return path
 
     def start_render_clock(self) -> None:
-        """Record from now on when each new seq reaches the DOM (see ``rendered_at``)."""
+        """Record from now on when each new seq and each state reaches the page (see
+        ``rendered_at`` / ``state_shown_at``); calling it again starts a fresh record."""
         self.page.evaluate(_RENDER_CLOCK)
 
     def rendered_at(self, seq: int, timeout_s: float | None = None) -> tuple[float, float]:
-        """(DOM time, next frame time) of ``seq``, in seconds on the ``time.time()`` clock."""
+        """(DOM time, painted-frame time) of snapshot ``seq``, in seconds on the ``time.time()`` clock."""
+        return self._clock("seq", str(int(seq)), timeout_s)
+
+    def state_shown_at(self, state: str, timeout_s: float | None = None) -> tuple[float, float]:
+        """(DOM time, painted-frame time) at which the page first showed ``state`` since
+        the clock was (re)started, e.g. "reading" after a card was placed."""
+        return self._clock("state", state, timeout_s)
+
+    def _clock(self, table: str, key: str, timeout_s: float | None) -> tuple[float, float]:
         timeout = self.timeout_ms if timeout_s is None else timeout_s * 1000
-        key = str(int(seq))
         self.page.wait_for_function(
-            "k => window.__renderClock && window.__renderClock[k] && window.__renderClock[k].frame",
-            arg=key,
+            "([t, k]) => window.__renderClock && window.__renderClock[t][k] && window.__renderClock[t][k].frame",
+            arg=[table, key],
             timeout=timeout,
         )
-        entry = self.page.evaluate("k => window.__renderClock[k]", key)
+        entry = self.page.evaluate("([t, k]) => window.__renderClock[t][k]", [table, key])
         return entry["dom"] / 1000.0, entry["frame"] / 1000.0

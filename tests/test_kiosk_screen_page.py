@@ -7,6 +7,7 @@ Screenshots of every view: var/test-artifacts/kiosk-screen/ (see kiosk_screen_fi
 
 from __future__ import annotations
 
+import time
 import unicodedata
 
 import pytest
@@ -334,3 +335,19 @@ def test_the_page_reconnects_after_the_server_restarts(screen_controller, screen
         restarted.show(ScreenState.PERSON_CHECK, guidance="face.look_at_camera")
         b.wait_for_state("person_check")
         page.goto("about:blank")
+
+
+def test_the_render_clock_tells_when_a_state_was_first_shown(screen, screen_controller, screen_browser):
+    """What bench/ uses to time "card placed -> the screen shows reading" (no timing asserted here)."""
+    b = screen_browser
+    show(screen_controller, b, ScreenState.CARD_PLACED)
+    b.start_render_clock()
+    before = time.time()
+    snap = screen_controller.show(ScreenState.READING, progress=0.1)
+    screen_controller.update(progress=0.5)
+    dom, frame = b.state_shown_at("reading")
+    assert before <= dom <= frame
+    assert b.rendered_at(snap.seq)[0] == dom  # the first reading snapshot, not the later progress
+    b.start_render_clock()  # a fresh record for the next check-in
+    show(screen_controller, b, ScreenState.IDLE)
+    assert b.state_shown_at("idle")[0] >= dom

@@ -1,7 +1,8 @@
 """Every message key the kiosk controller can send, and every key the page uses, has a
 Vietnamese and an English text in the one table (kiosk/screen/static/messages.json).
 
-The controller's keys are found where they are written: the screen states (each state's
+The controller's keys are those the contract lists (protocol.MESSAGE_KEYS), and, in
+case a key is sent before it is listed, those found where they are written: the states (each state's
 own key, title and next step), string literals in the daemon's kiosk code (edge/kiosk/)
 and in the development controller, the reason-of-stay codes and identity fields of the
 kiosk config, and the page's own scripts."""
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from devkit.kiosk_screen_samples import sample_fields
-from kiosk.screen.protocol import ScreenState
+from kiosk.screen.protocol import MESSAGE_KEYS, ScreenState
 from tests.kiosk_screen_fixtures import MESSAGES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,6 +52,12 @@ def test_every_entry_has_vietnamese_and_english():
 def test_every_state_has_its_message_title_and_next_step(state):
     for key in (state.value, f"title.{state.value}", f"next.{state.value}"):
         assert key in MESSAGES, key
+
+
+def test_every_key_of_the_contract_is_translated():
+    """protocol.MESSAGE_KEYS: what the daemon's controller sends; a family ("not_genuine.")
+    has one text for all its codes."""
+    assert MESSAGE_KEYS - MESSAGE_KEYS.intersection(MESSAGES) == set()
 
 
 def test_every_key_written_in_the_controllers_is_translated():

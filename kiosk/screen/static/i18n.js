@@ -22,10 +22,18 @@ export function has(key) {
   return typeof key === "string" && Object.hasOwn(table, key);
 }
 
+// The table's key for a message: itself, else its family (not_genuine.<code>
+// -> not_genuine. : the controller sends a family's codes, the table has its text).
+function known(key) {
+  if (has(key)) return key;
+  const family = typeof key === "string" ? key.slice(0, key.indexOf(".") + 1) : "";
+  return family && has(family) ? family : null;
+}
+
 // The text of a key in the current language, with {name} placeholders filled in;
 // `fallback` (a key) when the table does not know it.
 export function t(key, vars = {}, fallback = "ui.unknown_message") {
-  const entry = has(key) ? table[key] : table[fallback];
+  const entry = table[known(key) ?? fallback];
   const text = entry ? entry[lang] || entry.vi : "";
   return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
 }

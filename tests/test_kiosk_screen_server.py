@@ -346,12 +346,15 @@ def test_too_many_streams_are_refused_and_a_closed_one_frees_its_place(controlle
 
 def test_stop_ends_every_stream_and_joins_every_thread(controller):
     srv = ScreenServer("127.0.0.1", 0, controller)
+    assert not srv.healthy()
     srv.start()
+    assert srv.healthy()
     readers = [EventReader(srv) for _ in range(2)]
     for r in readers:
         r.next_snapshot()
     before = threading.active_count()
     srv.stop()
+    assert not srv.healthy()
     for r in readers:
         assert r.next(timeout_s=5) == {}  # the server closed the stream
         r.close()

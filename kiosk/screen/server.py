@@ -105,6 +105,10 @@ class ScreenServer:
         self._thread.start()
         log.info("kiosk screen: serving on %s", self.url)
 
+    def healthy(self) -> bool:
+        """True while the serving thread runs (for the daemon's watchdog)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self) -> None:
         """Stop accepting, end every event stream, join every handler thread, close the socket."""
         self._httpd.stopping.set()

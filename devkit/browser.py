@@ -52,9 +52,10 @@ _RENDER_CLOCK = """() => {
   window.__renderObserver = new MutationObserver(() => {
     const c = window.__renderClock;
     const { seq, state } = document.body.dataset;
+    const at = now();
     for (const [table, key] of [[c.seq, seq], [c.state, state]]) {
       if (table[key]) continue;
-      const entry = (table[key] = { dom: now(), frame: null });
+      const entry = (table[key] = { dom: at, frame: null });
       requestAnimationFrame(() => { entry.frame = now(); });
     }
   });

@@ -33,6 +33,13 @@ def text(browser, selector: str) -> str:
     return browser.page.locator(selector).inner_text().strip()
 
 
+def wait_text(page, element_id: str, expected: str) -> None:
+    """Until the element with this id shows exactly this text."""
+    page.wait_for_function(
+        "([id, t]) => document.getElementById(id).textContent === t", arg=[element_id, expected]
+    )
+
+
 def press(page, key: str) -> None:
     """Touch the button labelled with this message's Vietnamese text."""
     page.get_by_role("button", name=vi(key), exact=True).click()
@@ -110,7 +117,7 @@ def test_staff_pin_then_form_with_validation_messages_next_to_each_field(
     page.click("#pin-close")
     unlock(b)
     page.wait_for_selector('body[data-staff="true"]')
-    assert page.locator("#pin-dialog").is_hidden()
+    page.wait_for_selector("#pin-dialog", state="hidden")
     assert screen_controller.wait_for_action("staff_unlock")["pin"] == "1111"
 
     press(page, "ui.submit")
@@ -120,7 +127,7 @@ def test_staff_pin_then_form_with_validation_messages_next_to_each_field(
     assert text(b, "#error-reason") == vi("form.required")
     assert text(b, "#error-reason_text") == ""  # optional
     assert page.get_attribute("#field-room", "aria-invalid") == "true"
-    assert text(b, "#notice") == vi("form.check")
+    wait_text(page, "notice", vi("form.check"))
     b.screenshot(artifact("staff_form_errors.png"))
 
     page.fill("#field-room", "204")
@@ -139,7 +146,7 @@ def test_staff_pin_then_form_with_validation_messages_next_to_each_field(
     page.click(f"label.choice:has-text('{vi('reason.20')}')")
     page.fill("#field-reason_text", "Dự hội nghị")
     press(page, "ui.submit")
-    page.wait_for_selector("#error-room:empty")
+    page.wait_for_selector("#error-expected_departure:empty")  # the controller's answer: no errors left
     sent = [a for a in screen_controller.actions if a["type"] == "staff_details"][-1]
     assert sent["values"] == {
         "room": "204",
@@ -156,8 +163,10 @@ def test_staff_pin_then_form_with_validation_messages_next_to_each_field(
         for f in screen_controller.snapshot().form
     )
     screen_controller.update(form=form)
-    page.wait_for_selector("#error-expected_departure:not(:empty)")
-    assert text(b, "#error-expected_departure") == vi("form.departure_in_past")
+    page.wait_for_function(
+        "t => document.getElementById('error-expected_departure').textContent === t",
+        arg=vi("form.departure_in_past"),
+    )
 
 
 def test_vietnamese_text_renders_in_a_font_that_covers_every_letter(
@@ -232,7 +241,10 @@ def test_consent_retry_cancel_and_lock_reach_the_controller(screen, screen_contr
     press(page, "ui.decline")
     assert screen_controller.wait_for_action("consent") == {"type": "consent", "accept": False}
     press(page, "ui.accept")
-    page.wait_for_function("() => true")
+    deadline = time.monotonic() + 10
+    while len([a for a in screen_controller.actions if a["type"] == "consent"]) < 2:
+        assert time.monotonic() < deadline, "the page sent no second consent action"
+        time.sleep(0.05)
     show(screen_controller, b, ScreenState.TIMEOUT)
     press(page, "ui.retry")
     assert screen_controller.wait_for_action("retry") == {"type": "retry"}

@@ -131,10 +131,13 @@ class FaceVerifierConfig(Section):
         ),
     )
     threshold: float = Field(
-        default=0.40,
+        default=0.38,
         ge=-1,
         le=1,
-        description="Cosine similarity at or above which two faces are the same person (see docs/face.md).",
+        description=(
+            "Cosine similarity at or above which two faces are the same person: FAR 0.1 % on the kiosk-like "
+            "development pairs (docs/face.md)."
+        ),
     )
     live_frames: int = Field(
         default=3,

@@ -95,7 +95,10 @@ def test_guesthouse_check_in_with_qr_and_person_check(
     assert v["person_check"]["status"] == "passed" and v["person_check"]["method"] == "face_presence"
     assert body["portrait_attachment_id"] is None and body["live_image_attachment_id"] is None
     assert stay["attachments"] == []  # images stay on the device unless configured
-    assert receipt.receipt[0].value == body["stay_id"][-12:]
+    shown = {p.label: p.value for p in receipt.receipt}
+    assert shown["receipt.reference"] == body["stay_id"][-12:]
+    assert shown["receipt.due_by"] == expected_due.strftime("%d/%m/%Y %H:%M")
+    assert shown["field.personal_number"] == "••••••••2345"  # masked on the receipt
     ext, out = _events(central, "stay_extension")[0], _events(central, "stay_checkout")[0]
     assert ext["body"]["stay_id"] == out["body"]["stay_id"] == body["stay_id"]
     assert ext["body"]["expected_departure"] == later and ext["body"]["previous_departure"] == departure

@@ -188,6 +188,13 @@ def preview(draft: EventDraft) -> tuple[PreviewItem, ...]:
     return tuple(items)
 
 
+def local_time(iso: str | None) -> str:
+    """An event timestamp as people read it on a receipt: dd/mm/yyyy HH:MM (local)."""
+    if not iso:
+        return ""
+    return datetime.fromisoformat(iso).strftime("%d/%m/%Y %H:%M")
+
+
 def mask(number: str) -> str:
     return "•" * max(0, len(number) - 4) + number[-4:]
 
@@ -199,14 +206,14 @@ def receipt(draft: EventDraft, seq: int) -> tuple[PreviewItem, ...]:
     reference = body.get("stay_id") or body.get("verification_id") or ""
     items = [
         PreviewItem("receipt.reference", reference[-12:]),
-        PreviewItem("receipt.time", _text(body.get("arrival") or body.get("verified_at"))),
+        PreviewItem("receipt.time", local_time(body.get("arrival") or body.get("verified_at"))),
         PreviewItem("receipt.seq", str(seq)),
         PreviewItem("field.personal_number", mask(person.get("personal_number", ""))),
     ]
     if body.get("room"):
         items.append(PreviewItem("field.room", body["room"]))
     if body.get("due_by"):
-        items.append(PreviewItem("receipt.due_by", body["due_by"]))
+        items.append(PreviewItem("receipt.due_by", local_time(body["due_by"])))
     if body.get("contract_reference"):
         items.append(PreviewItem("field.contract_reference", body["contract_reference"]))
     return tuple(items)

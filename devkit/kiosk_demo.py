@@ -4,18 +4,21 @@ pcscd + vsmartcard-vpcd + our emulated CCCD on the reader; the kiosk camera repl
 a rendered CCCD front (with its real QR) and then a face; the daemon's kiosk service
 reads the QR, opens the chip with PACE, checks passive authentication against the
 demo CSCA, sees a face; the demo plays the staff (room, departure, reason) and the
-guest (consent) through the controller's action API; the event goes through the
-encrypted outbox and mutual TLS to the central subscriber, which prints it."""
+guest (consent) through the screen server's action API over HTTP, as the page does;
+the event goes through the encrypted outbox and mutual TLS to the central subscriber,
+which prints it, and headless Chromium takes a screenshot of the receipt screen."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+from devkit.kiosk_http import post_action
 from devkit.mosquitto import CENTRAL, LocalBroker
 from devkit.subscriber import CentralSubscriber
 
@@ -47,6 +50,7 @@ def _config(workdir: Path, broker: LocalBroker, scene: Path) -> Path:
             "camera": {"id": "kiosk", "kind": "file", "url": str(scene), "fps": 10, "loop": True},
             "establishment": {"code": "DEMO-0001", "name": "Nhà nghỉ Hoa Sen"},
             "timeouts": {"receipt_s": 5, "message_s": 1},
+            "screen": {"port": 0},
         },
         "logging": {"level": "warning", "format": "text"},
     }
@@ -61,6 +65,19 @@ def _wait(kiosk, state: str, seconds: float) -> bool:
     while snap.state.value != state and time.monotonic() < end:
         snap = kiosk.wait_for_change(snap.seq, end - time.monotonic())
     return snap.state.value == state
+
+
+@contextlib.contextmanager
+def _browser(url: str, say: Say) -> Iterator[object | None]:
+    """Headless Chromium on the kiosk page (for the receipt screenshot), if installed."""
+    from devkit.browser import ScreenBrowser, chromium_executable
+
+    if chromium_executable() is None:
+        say("kiosk: Chromium not installed: no receipt screenshot (scripts/setup.sh installs it)")
+        yield None
+        return
+    with ScreenBrowser(url) as browser:
+        yield browser
 
 
 def _describe(event: dict) -> str:
@@ -104,13 +121,13 @@ def run_checkin(workdir: Path, broker: LocalBroker, say: Say) -> dict | None:
         thread = threading.Thread(target=daemon.run, name="demo-kiosk-daemon", daemon=True)
         thread.start()
         try:
-            while "kiosk" not in daemon.producers and thread.is_alive():
+            while "kiosk_screen" not in daemon.producers and thread.is_alive():
                 time.sleep(0.1)
-            kiosk = daemon.producers["kiosk"]
+            kiosk, url = daemon.producers["kiosk"], daemon.producers["kiosk_screen"].url
             say(
-                "kiosk: guesthouse daemon running; emulated CCCD placed on 'Virtual PCD 00 00', card front shown to the camera"
+                f"kiosk: guesthouse daemon running, screen on {url}; emulated CCCD placed on 'Virtual PCD 00 00', card front shown to the camera"
             )
-            with presented(profile):
+            with _browser(url, say) as browser, presented(profile):
                 if not _wait(kiosk, "staff_details", 60):
                     say(
                         f"kiosk: check-in stuck in {kiosk.snapshot().state.value} ({kiosk.snapshot().message})"
@@ -119,21 +136,26 @@ def run_checkin(workdir: Path, broker: LocalBroker, say: Say) -> dict | None:
                 say(
                     "kiosk: QR read, chip read (PACE) and verified, face seen; staff fill in room 203 for 2 nights"
                 )
-                kiosk.act({"type": "staff_unlock", "pin": PIN})
                 departure = (date.today() + timedelta(days=2)).isoformat()
-                kiosk.act(
+                for action in (
+                    {"type": "staff_unlock", "pin": PIN},
                     {
                         "type": "staff_details",
                         "values": {"room": "203", "expected_departure": departure, "reason": "1"},
-                    }
-                )
+                    },
+                ):
+                    post_action(url, action)
                 _wait(kiosk, "consent", 10)
-                kiosk.act({"type": "consent", "accept": True})
+                post_action(url, {"type": "consent", "accept": True})
                 _wait(kiosk, "receipt", 10)
                 receipt = {p.label: p.value for p in kiosk.snapshot().receipt}
                 say(
                     f"kiosk: receipt on screen: reference {receipt.get('receipt.reference')}, due by {receipt.get('receipt.due_by')}"
                 )
+                if browser is not None:
+                    browser.wait_for_state("receipt", 20)
+                    shot = browser.screenshot(workdir / "kiosk-receipt.png")
+                    say(f"kiosk: receipt screenshot written to {shot.resolve()}")
             end = time.monotonic() + 20
             while not received and time.monotonic() < end:
                 time.sleep(0.1)
@@ -143,5 +165,4 @@ def run_checkin(workdir: Path, broker: LocalBroker, say: Say) -> dict | None:
     finally:
         central.stop()
         pcscd.stop()
-    say("kiosk: receipt screenshot: not written (the kiosk screen server has not landed yet)")
     return received[0] if received else None

@@ -81,13 +81,16 @@ class Daemon:
             except Exception as exc:  # missing weights, unusable model file, bad execution provider
                 raise StartupError(f"cannot set up the vision pipeline: {exc}") from exc
         if cfg.kiosk is not None and cfg.device.role in KIOSK_ROLES:
-            from edge.kiosk.build import build_kiosk_service
+            from edge.kiosk.build import build_kiosk_service, build_screen
 
             try:
-                self.producers["kiosk"] = build_kiosk_service(
+                kiosk = build_kiosk_service(
                     cfg, self._append, synced=self._clock.synchronised, unsent=self.outbox.unsent
                 )
-            except Exception as exc:  # unreadable CSCA folder or PIN secret, missing face model
+                self.producers["kiosk"] = kiosk
+                # after the service: started after it, stopped before it
+                self.producers["kiosk_screen"] = build_screen(cfg.kiosk, kiosk)
+            except Exception as exc:  # unreadable CSCA folder or PIN secret, missing face model, busy port
                 raise StartupError(f"cannot set up the kiosk: {exc}") from exc
 
     def producer_stats(self) -> dict[str, object]:

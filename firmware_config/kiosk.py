@@ -113,8 +113,21 @@ class EstablishmentConfig(Section):
 
 class ScreenConfig(Section):
     port: int = Field(
-        default=8480, ge=1024, le=65535, description="Loopback port of the kiosk screen (HTTP on 127.0.0.1)."
+        default=8480,
+        ge=0,
+        le=65535,
+        description=(
+            "Loopback port of the kiosk screen (HTTP on 127.0.0.1; the Chromium kiosk unit opens it); "
+            "0 takes any free port (tests, several daemons on one machine)."
+        ),
     )
+
+    @field_validator("port")
+    @classmethod
+    def _unprivileged(cls, value: int) -> int:
+        if 0 < value < 1024:
+            raise ValueError("use 0 (any free port) or a port from 1024 up: the daemon does not run as root")
+        return value
 
 
 class TimeoutsConfig(Section):

@@ -49,7 +49,7 @@ def write_device_config(
         "device": {"id": device_id, "role": "pawnshop_kiosk"},
         "mqtt": mqtt_section,
         "storage": {"path": str(outbox_path)},
-        "kiosk": {},
+        "kiosk": {"screen": {"port": 0}},  # any free port: several daemons may run at once
         "logging": {"level": "info", "format": "json"},
         **(sections or {}),
     }

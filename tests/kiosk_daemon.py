@@ -15,7 +15,7 @@ from devkit.kiosk_scene import write_scene
 from edge.daemon import Daemon
 from firmware_config import load_config
 from tests.broker import wait_until, write_device_config
-from tests.kiosk_helpers import PIN_HASH
+from tests.kiosk_helpers import PIN_HASH, OverHttp
 
 
 def kiosk_daemon_config(
@@ -42,6 +42,7 @@ def kiosk_daemon_config(
         "person_check": "required" if camera else "off",
         "establishment": {"code": "HCM-Q1-0042", "name": "Nhà nghỉ Hoa Sen"},
         "timeouts": {"message_s": 0.2, "card_back_s": 10, "receipt_s": 3},
+        "screen": {"port": 0},
     }
     if camera:
         scene = write_scene(tmp_path / "scene", card_kit.person)
@@ -68,8 +69,13 @@ def running_daemon(config: Path) -> Iterator[Daemon]:
     thread = threading.Thread(target=daemon.run, name="daemon-under-test", daemon=True)
     thread.start()
     try:
-        assert wait_until(lambda: "kiosk" in daemon.producers, 30), "kiosk service started"
+        assert wait_until(lambda: "kiosk_screen" in daemon.producers, 30), "kiosk service started"
         yield daemon
     finally:
         daemon.stop_requested.set()
         thread.join(30)
+
+
+def kiosk_over_http(daemon: Daemon) -> OverHttp:
+    """The daemon's kiosk as the page drives it: actions over the screen server's HTTP."""
+    return OverHttp(daemon.producers["kiosk_screen"].url, daemon.producers["kiosk"])

@@ -13,7 +13,7 @@ from edge.kiosk.service import KioskService
 from edge.outbox import Outbox
 from firmware_config.kiosk import KioskConfig
 from firmware_config.storage import StorageConfig
-from kiosk.screen.protocol import ScreenSnapshot, ScreenState
+from kiosk.screen.protocol import ActionResult, ScreenSnapshot, ScreenState
 
 PIN = "2468"
 PIN_HASH = hash_pin(PIN, iterations=1000)
@@ -71,3 +71,27 @@ def act_ok(service, action: dict) -> None:
 
 
 Waiter = Callable[..., ScreenSnapshot]
+
+
+class OverHttp:
+    """A kiosk controller seen through the screen server: actions are POSTed to
+    /action as the page sends them (JSON, the screen's own Origin); the screen
+    state is read from the controller itself."""
+
+    def __init__(self, url: str, controller) -> None:
+        self.url = url.rstrip("/")
+        self._controller = controller
+
+    def act(self, action: dict) -> ActionResult:
+        from devkit.kiosk_http import post_action
+
+        return post_action(self.url, action)
+
+    def snapshot(self) -> ScreenSnapshot:
+        return self._controller.snapshot()
+
+    def wait_for_change(self, after_seq: int, timeout_s: float) -> ScreenSnapshot:
+        return self._controller.wait_for_change(after_seq, timeout_s)
+
+    def stats(self) -> dict:
+        return self._controller.stats()

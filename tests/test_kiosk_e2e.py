@@ -1,5 +1,6 @@
 """Kiosk end to end: card on the emulated reader (pyscard -> pcscd -> vpcd ->
-emulator), the daemon's kiosk service driven through its controller API, the event
+emulator), the daemon's kiosk driven through the screen server's action API over
+HTTP (as the page drives it), the event
 through the encrypted outbox and the publisher (mutual TLS, per-device ACL) to the
 central subscriber, which is checked field by field."""
 
@@ -16,7 +17,7 @@ from devkit.emulator.stack import presented
 from edge.contract import validate_payload
 from kiosk.screen.protocol import ScreenState as S
 from tests.broker import CENTRAL, wait_until
-from tests.kiosk_daemon import kiosk_daemon_config, running_daemon
+from tests.kiosk_daemon import kiosk_daemon_config, kiosk_over_http, running_daemon
 from tests.kiosk_helpers import PIN, act_ok, fill_stay, wait_state
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.broker, pytest.mark.timeout(240)]
@@ -44,7 +45,7 @@ def test_guesthouse_check_in_with_qr_and_person_check(
     )
     departure = (date.today() + timedelta(days=3)).isoformat()
     with running_daemon(config) as daemon:
-        kiosk = daemon.producers["kiosk"]
+        kiosk = kiosk_over_http(daemon)
         wait_state(kiosk, S.IDLE)
         with presented(card_kit.profile()):
             wait_state(kiosk, S.STAFF_DETAILS, 60)  # QR read by the camera, chip read, face present
@@ -126,7 +127,7 @@ def test_pawnshop_verification_wrong_key_and_tampered_chip(
         },
     )
     with running_daemon(config) as daemon:
-        kiosk = daemon.producers["kiosk"]
+        kiosk = kiosk_over_http(daemon)
         wait_state(kiosk, S.IDLE)
         with presented(card_kit.profile(tamper=[13])):  # a forged DG13: not genuine, nothing sent
             wait_state(kiosk, S.ACCESS_KEY)
@@ -183,7 +184,7 @@ def test_consent_declined_sends_only_an_anonymous_counter(
     central = subscriber_factory(tls_broker, creds=test_pki.issue(CENTRAL))
     config = kiosk_daemon_config(tmp_path, tls_broker, test_pki, "inn-0002", "guesthouse_kiosk", card_kit)
     with running_daemon(config) as daemon:
-        kiosk = daemon.producers["kiosk"]
+        kiosk = kiosk_over_http(daemon)
         with presented(card_kit.profile()):
             wait_state(kiosk, S.ACCESS_KEY)
             act_ok(kiosk, {"type": "access_key", "kind": "can", "value": card_kit.person.can})
@@ -222,7 +223,7 @@ def test_card_pulled_mid_read_and_reader_unplugged_then_check_in_completes(
         kiosk={"extended_length": "off"},
     )
     with running_daemon(config) as daemon:
-        kiosk = daemon.producers["kiosk"]
+        kiosk = kiosk_over_http(daemon)
         wait_state(kiosk, S.IDLE)
         # the reader goes away mid-read (pcscd and its reader gone), then comes back
         with presented(card_kit.profile(extended_length=False), Faults(delay_s=0.05)):

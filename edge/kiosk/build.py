@@ -50,3 +50,11 @@ def build_kiosk_service(
         pin_hash=pin_hash,
         unsent=unsent,
     )
+
+
+def build_screen(cfg: KioskConfig, controller: KioskService):
+    """The kiosk screen's HTTP server on loopback (bound here: a busy port stops the
+    daemon at start-up with a message naming it), serving `controller`."""
+    from kiosk.screen.server import ScreenServer
+
+    return ScreenServer("127.0.0.1", cfg.screen.port, controller)

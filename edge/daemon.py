@@ -18,6 +18,7 @@ from typing import Protocol
 from edge.clock import ClockStatus
 from edge.events import EventDraft, StoredEvent
 from edge.sdnotify import SystemdNotifier
+from edge.startup import StartupError
 from firmware_config import EdgeConfig
 from firmware_config.root import KIOSK_ROLES
 
@@ -28,10 +29,6 @@ class Service(Protocol):
     def start(self) -> None: ...
     def stop(self) -> None: ...
     def healthy(self) -> bool: ...
-
-
-class StartupError(Exception):
-    """A component could not start (unreadable certificate, unusable outbox file …)."""
 
 
 class Daemon:

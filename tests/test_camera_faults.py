@@ -93,7 +93,7 @@ def make_camera(port: int, **kw) -> Camera:
         # a long open timeout: only the read timeout may detect a stall
         lambda: open_source("mjpeg", url, open_timeout_s=10.0, read_timeout_s=0.5),
         queue_size=kw.pop("queue_size", 64),
-        backoff=Backoff(initial_s=0.05, max_s=0.2),
+        backoff=Backoff(0.05, 0.2),
         **kw,
     )
 
@@ -200,3 +200,27 @@ def test_non_mjpeg_endpoint_is_an_open_failure(content_type: str) -> None:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_backoff_stays_bounded_after_hours_of_retries() -> None:
+    # A camera unreachable for some hours retries a few thousand times; the delay
+    # must stay a float below the maximum (it raised OverflowError past ~1000).
+    backoff = Backoff(0.5, 30.0)
+    delays = [backoff.next_delay() for _ in range(5000)]
+    assert all(0.5 <= d <= 30.0 for d in delays)
+
+
+def test_camera_survives_more_than_a_thousand_failed_opens() -> None:
+    def never_opens():
+        raise OSError("host unreachable")
+
+    camera = Camera("down", never_opens, backoff=Backoff(1e-6, 1e-5))
+    camera.start()
+    try:
+        deadline = time.monotonic() + 120
+        while camera.stats().open_failures < 1200 and camera.healthy() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert camera.stats().open_failures >= 1200
+        assert camera.healthy()
+    finally:
+        camera.stop()

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from drivers.camera import Backoff, Camera, FrameQueue, SourceUnavailable, open_source
-from drivers.camera.sources import describe_url
+from drivers.camera.source_base import describe_url
 
 
 def write_video(path: Path, frames: int, fps: float = 20.0) -> None:
@@ -117,14 +117,14 @@ def test_frame_queue_drops_oldest_and_counts() -> None:
 
 
 def test_backoff_grows_exponentially_with_jitter_and_resets() -> None:
-    b = Backoff(initial_s=0.5, max_s=8.0, rng=random.Random(7))
+    b = Backoff(0.5, 8.0, rng=random.Random(7))
     delays = [b.next_delay() for _ in range(8)]
-    ceilings = [min(8.0, 0.5 * 2**n) for n in range(8)]
-    assert all(0.25 <= d <= c for d, c in zip(delays, ceilings, strict=False))
+    ceilings = [min(8.0, 0.5 * 2 ** (n + 1)) for n in range(8)]
+    assert all(0.5 <= d <= c for d, c in zip(delays, ceilings, strict=False))
     assert len(set(delays)) == len(delays)  # jittered, not lock-step
     assert max(delays[5:]) > 2.0
     b.reset()
-    assert b.next_delay() <= 0.5
+    assert b.next_delay() <= 1.0
 
 
 def test_credentials_never_appear_in_descriptions() -> None:
@@ -150,7 +150,7 @@ def test_garbage_video_file_is_an_open_failure_and_the_camera_keeps_trying(tmp_p
         "junk",
         lambda: open_source("file", str(video), replay_speed=0),
         finite=True,
-        backoff=Backoff(initial_s=0.02, max_s=0.05),
+        backoff=Backoff(0.02, 0.05),
     )
     cam.start()
     try:

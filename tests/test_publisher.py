@@ -9,10 +9,10 @@ import time
 
 import pytest
 
+from drivers.backoff import Backoff
 from edge.events import Attachment, EventDraft, Priority
 from edge.outbox import Outbox
 from edge.publisher import Publisher
-from edge.publisher.backoff import Backoff
 from edge.publisher.poison import PoisonWatch
 from firmware_config.storage import StorageConfig
 from tests.broker import Broker, Subscriber, wait_until

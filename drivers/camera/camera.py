@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from drivers.camera.backoff import Backoff
+from drivers.backoff import Backoff
 from drivers.camera.frame import Frame, FrameQueue
-from drivers.camera.sources import CorruptFrame, FrameSource, SourceError, StreamEnded, StreamStalled
+from drivers.camera.source_base import CorruptFrame, FrameSource, SourceError, StreamEnded, StreamStalled
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class Camera:
         self.queue = FrameQueue(queue_size, lossless=lossless)
         self._finite = finite
         self._min_interval = 1.0 / max_fps if max_fps else 0.0
-        self._backoff = backoff or Backoff()
+        self._backoff = backoff or Backoff(0.5, 30.0)
         self._max_corrupt_run = max_corrupt_run
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"camera-{camera_id}", daemon=True)

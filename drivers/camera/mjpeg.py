@@ -15,7 +15,7 @@ import urllib.parse
 import cv2
 import numpy as np
 
-from drivers.camera.sources import (
+from drivers.camera.source_base import (
     CorruptFrame,
     SourceUnavailable,
     StreamEnded,

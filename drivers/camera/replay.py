@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from drivers.camera.pool import FramePool
-from drivers.camera.sources import (
+from drivers.camera.source_base import (
     CorruptFrame,
     Pacer,
     SourceUnavailable,

@@ -21,9 +21,9 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, Protocol
 
+from drivers.backoff import Backoff
 from edge.outbox.errors import OutboxError
 from edge.publisher.acker import Acker
-from edge.publisher.backoff import Backoff
 from edge.publisher.client import Acked, BrokerLink, Connected, Lost, Refused
 from edge.publisher.errors import ConnectError, PublishRefused
 from edge.publisher.feeder import Feeder

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from drivers.camera import Backoff, Camera, Frame, open_source
-from edge.daemon import StartupError
 from edge.events import EventDraft
+from edge.startup import StartupError
 from edge.vision.events import PlateEventBuilder, PresenceMonitor
 from edge.vision.models import VisionModels
 from edge.vision.motion import MotionGate
@@ -67,7 +67,7 @@ def build_camera(cfg: CameraConfig) -> Camera:
         lossless=replay and cfg.replay_speed == 0,
         finite=replay and not cfg.loop,
         max_fps=None if replay else cfg.fps,
-        backoff=Backoff(initial_s=cfg.reconnect_initial_s, max_s=cfg.reconnect_max_s),
+        backoff=Backoff(cfg.reconnect_initial_s, cfg.reconnect_max_s),
     )
 
 

@@ -1,0 +1,95 @@
+"""The import graph of the runtime packages: no cycles, and no runtime module imports
+the development package `devkit` (a production install leaves it out).
+
+Imports inside functions count too: a cycle hidden in a function still makes the
+first import order decide whether a name exists yet."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNTIME = ("edge", "drivers", "kiosk", "firmware_config", "models")
+NOT_RUNTIME = ("models/train", "models/demo", "models/synth")  # setup-time and development tools
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _runtime_files() -> list[Path]:
+    files = [p for pkg in RUNTIME for p in (ROOT / pkg).rglob("*.py")]
+    return [p for p in files if not any(str(p.relative_to(ROOT)).startswith(n) for n in NOT_RUNTIME)]
+
+
+def _imports(path: Path, known: set[str]) -> set[str]:
+    """Modules `path` imports (absolute names; `from a import b` is a.b when b is a module)."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                out.add(sub if sub in known else node.module)
+    return out
+
+
+def _graph() -> dict[str, set[str]]:
+    files = _runtime_files()
+    known = {_module_name(p) for p in files}
+    return {_module_name(p): _imports(p, known) & known for p in files}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_runtime_packages_have_no_import_cycles() -> None:
+    assert _cycles(_graph()) == []
+
+
+def test_the_cycle_finder_sees_a_cycle_through_a_function_level_import() -> None:
+    assert _cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b"]]
+
+
+def test_runtime_packages_never_import_devkit() -> None:
+    offenders = {
+        str(p.relative_to(ROOT))
+        for p in _runtime_files()
+        if any(m == "devkit" or m.startswith("devkit.") for m in _imports(p, set()))
+    }
+    assert offenders == set()

@@ -17,6 +17,9 @@ from firmware_config.root import EdgeConfig
 
 Loc = tuple[str | int, ...]
 
+MAX_CONFIG_BYTES = 1024 * 1024  # a full device config is a few KiB
+MAX_EXPANDED_NODES = 20_000  # a full config is a few hundred; anchors may reuse, not multiply
+
 
 @dataclass(frozen=True)
 class ConfigProblem:
@@ -52,13 +55,20 @@ def load_config(path: str | Path) -> EdgeConfig:
 
 
 def load_config_text(text: str, filename: str = "<config>") -> EdgeConfig:
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            [ConfigProblem(filename, None, "", f"file is larger than {MAX_CONFIG_BYTES} bytes")]
+        )
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        _refuse_alias_bombs(node, filename)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark else None
         raise ConfigError([ConfigProblem(filename, line, "", f"YAML syntax error: {exc.problem}")]) from exc
+    except RecursionError as exc:
+        raise ConfigError([ConfigProblem(filename, None, "", "YAML nested too deeply")]) from exc
     if not isinstance(data, dict):
         raise ConfigError([ConfigProblem(filename, 1, "", "the file must be a YAML mapping of sections")])
     lines = _line_map(node)
@@ -68,6 +78,52 @@ def load_config_text(text: str, filename: str = "<config>") -> EdgeConfig:
         problems = [_problem(err, filename, lines) for err in exc.errors()]
         problems.sort(key=lambda p: p.line or 0)
         raise ConfigError(problems) from exc
+
+
+def _refuse_alias_bombs(root: yaml.Node | None, filename: str) -> None:
+    """Refuse a document whose aliases expand to more than MAX_EXPANDED_NODES nodes, or
+    refer to themselves. The composed graph shares aliased nodes, so this count is
+    linear in the text; walking the expansion (as validation and the line map do)
+    is exponential in nested anchors: a few hundred bytes of `&a [*b, *b, ...]` would
+    take gigabytes in `edge validate`, the unit's ExecStartPre."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            raise ConfigError(
+                [ConfigProblem(filename, node.start_mark.line + 1, "", "an alias refers to itself")]
+            )
+        open_nodes.add(key)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > MAX_EXPANDED_NODES:
+                raise ConfigError(
+                    [
+                        ConfigProblem(
+                            filename,
+                            child.start_mark.line + 1,
+                            "",
+                            f"anchors and aliases expand to more than {MAX_EXPANDED_NODES} values; "
+                            "write the repeated parts out or use fewer nested aliases",
+                        )
+                    ]
+                )
+        open_nodes.discard(key)
+        sizes[key] = total
+        return total
+
+    if root is not None:
+        size(root)
 
 
 def _line_map(node: yaml.Node | None, loc: Loc = ()) -> dict[Loc, int]:

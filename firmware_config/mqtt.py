@@ -7,6 +7,8 @@ from pydantic import Field, model_validator
 from firmware_config.base import Section
 from firmware_config.secrets import SecretRef
 
+MQTT_FOUR_BYTE_MAX = 2**32 - 1  # MQTT v5 "Four Byte Integer" (session expiry interval)
+
 
 class TlsConfig(Section):
     ca_file: Path = Field(description="PEM file of the CA that signed the broker certificate (pinned).")
@@ -43,15 +45,23 @@ class MqttConfig(Section):
         default=10.0, gt=0, le=120, description="How long to wait for CONNACK before giving up the attempt."
     )
     session_expiry_s: int = Field(
-        default=86400, ge=0, description="MQTT v5 session expiry interval for the persistent session."
+        default=86400,
+        ge=0,
+        le=MQTT_FOUR_BYTE_MAX,
+        description="MQTT v5 session expiry interval for the persistent session (a four-byte integer "
+        "on the wire; 4294967295 means the session never expires).",
     )
     inflight_window: int = Field(
         default=100, ge=1, le=65535, description="Maximum QoS 1 publishes awaiting PUBACK at once."
     )
-    reconnect_min_s: float = Field(default=1.0, gt=0, description="First reconnect back-off delay.")
-    reconnect_max_s: float = Field(default=120.0, gt=0, description="Upper bound of the reconnect back-off.")
+    reconnect_min_s: float = Field(
+        default=1.0, gt=0, le=600, description="First reconnect back-off delay (s)."
+    )
+    reconnect_max_s: float = Field(
+        default=120.0, gt=0, le=3600, description="Upper bound of the reconnect back-off (s)."
+    )
     stats_interval_s: float = Field(
-        default=60.0, gt=0, description="How often the stats topic is published while connected."
+        default=60.0, gt=0, le=86400, description="How often the stats topic is published while connected."
     )
     poll_interval_s: float = Field(
         default=0.25,
@@ -63,6 +73,7 @@ class MqttConfig(Section):
     rejected_retry_s: float = Field(
         default=300.0,
         gt=0,
+        le=7 * 86400,
         description="How long a publish the broker rejected (e.g. not authorised) waits before it is retried.",
     )
     poison_drops: int = Field(

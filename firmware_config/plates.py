@@ -4,7 +4,7 @@ Each backend section has a `type` key that selects the plug-in class
 (`edge.vision.plates.register_plate_backends`); `model` is a manifest name from
 `models/manifests/` or a path to an `.onnx` file in the same layout."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -17,9 +17,11 @@ class YoloPlateDetectorConfig(Section):
         description="YOLOv8/YOLO11 ONNX export layout: output [1, 4+classes, N], letterboxed input.",
     )
     model: str = Field(default="plate_det_416", description="Manifest name or path of the .onnx detector.")
-    input_size: tuple[int, int] | None = Field(
-        default=None,
-        description="(width, height) fed to the model; default: the model's own fixed input shape.",
+    input_size: tuple[Annotated[int, Field(ge=32, le=4096)], Annotated[int, Field(ge=32, le=4096)]] | None = (
+        Field(
+            default=None,
+            description="(width, height) fed to the model; default: the model's own fixed input shape.",
+        )
     )
     score_threshold: float = Field(default=0.5, gt=0, lt=1, description="Minimum class score to keep a box.")
     iou_threshold: float = Field(
@@ -50,7 +52,7 @@ class PpOcrDetectorConfig(Section):
         "readable; lower is faster for cameras close to the vehicles.",
     )
     threshold: float = Field(default=0.3, gt=0, lt=1, description="Text probability that counts as text.")
-    aspect_range: tuple[float, float] = Field(
+    aspect_range: tuple[Annotated[float, Field(gt=0, le=20)], Annotated[float, Field(gt=0, le=20)]] = Field(
         default=(0.7, 6.5),
         description="Width/height range of a plausible plate (two-line ~1.4, long one-line ~4.7); text lines "
         "outside it (timestamps, banners) are not read at all.",
@@ -102,6 +104,7 @@ class PlateReaderConfig(Section):
     max_score_gap: float = Field(
         default=12.0,
         gt=0,
+        le=1000,
         description="Reject as non-plate when the grammar-constrained reading is this many "
         "nats less likely than the unconstrained one (text that fits no plate format).",
     )
@@ -134,10 +137,11 @@ class PlateReaderConfig(Section):
     deskew_min_gain: float = Field(
         default=1.2,
         ge=1,
+        le=100,
         description="Deshear only when the levelled ink row profile is this many times more peaked "
         "(variance) than the crop as it is; chosen on the even-indexed dev crops, see models/README.md.",
     )
-    crop_margin: tuple[float, float] = Field(
+    crop_margin: tuple[Annotated[float, Field(ge=0, le=1)], Annotated[float, Field(ge=0, le=1)]] = Field(
         default=(0.1, 0.0),
         description="Margin added around a detected box before reading, as fractions of its (width, height); "
         "the recogniser misreads glyphs cut at the crop edge.",

@@ -11,7 +11,7 @@ from firmware_config.base import Section
 class SyntheticSourceConfig(Section):
     rate_per_s: float = Field(default=1.0, gt=0, le=10000, description="Events produced per second.")
     count: int | None = Field(
-        default=None, ge=1, description="Stop after this many events (unbounded when omitted)."
+        default=None, ge=1, le=10**9, description="Stop after this many events (unbounded when omitted)."
     )
     priority: Literal["low", "normal", "high", "critical"] = Field(
         default="low", description="Priority of the synthetic events (for eviction tests)."

@@ -102,6 +102,7 @@ class TrackerConfig(Section):
     repeat_suppress_s: float = Field(
         default=20.0,
         ge=0,
+        le=86400,
         description=(
             "A pass with the same text on the same camera within this many seconds of the last one is "
             "treated as the same vehicle (e.g. it stopped at a barrier) and not reported again."
@@ -136,7 +137,7 @@ class PresenceConfig(Section):
         description="A new face count must hold for this many analysed frames before it is reported.",
     )
     summary_interval_s: float = Field(
-        default=300.0, ge=10, description="Seconds between `presence_summary` events per camera."
+        default=300.0, ge=10, le=86400, description="Seconds between `presence_summary` events per camera."
     )
     include_face_crops: bool = Field(
         default=False,

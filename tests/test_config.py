@@ -176,3 +176,121 @@ def test_daemon_refuses_to_start_with_bad_config(tmp_path):
     )
     assert proc.returncode == 1
     assert "refusing to start" in proc.stderr and "mqtt.host: required key is missing" in proc.stderr
+
+
+# -- bounds: values that validated but broke the daemon later ---------------------------
+
+
+def _numeric_leaves_without_upper_bound(model: type[BaseModel], path: str = "") -> list[str]:
+    """Config paths whose numbers (also inside tuples, lists and dicts) have no le/lt."""
+    import typing
+
+    import annotated_types as at
+
+    def bounded(meta: list) -> bool:
+        flat = [m for x in meta for m in (x, *(getattr(x, "metadata", None) or []))]
+        return any(isinstance(m, (at.Le, at.Lt)) for m in flat)
+
+    def leaves(ann, meta: list, where: str) -> list[str]:
+        if typing.get_origin(ann) is typing.Annotated:
+            base, *extra = typing.get_args(ann)
+            return leaves(base, [*meta, *extra], where)
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            return _numeric_leaves_without_upper_bound(ann, where)
+        if isinstance(ann, type) and issubclass(ann, (int, float)) and ann is not bool:
+            return [] if bounded(meta) else [where]
+        container = typing.get_origin(ann) in (list, tuple, dict)
+        return [
+            leaf
+            for arg in typing.get_args(ann)
+            if arg not in (type(None), Ellipsis)
+            for leaf in leaves(arg, [] if container else meta, where + ("[]" if container else ""))
+        ]
+
+    return [
+        leaf
+        for name, field in model.model_fields.items()
+        for leaf in leaves(field.annotation, list(field.metadata), f"{path}.{name}" if path else name)
+    ]
+
+
+def test_every_number_in_the_configuration_has_an_upper_bound():
+    # polygon corners are checked against [0, 1] by their validator (with a message saying so)
+    unbounded = [p for p in _numeric_leaves_without_upper_bound(EdgeConfig) if not p.endswith("[][]")]
+    assert unbounded == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        (
+            "  allow_insecure: true\n",
+            "  allow_insecure: true\n  session_expiry_s: 4294967296\n",
+            "session_expiry_s",
+        ),
+        (
+            "  path: /tmp/outbox.db\n",
+            "  path: /tmp/outbox.db\n  default_ttl_s: 1000000000000000000000000000000000000000000\n",
+            "default_ttl_s",
+        ),
+        (
+            "  path: /tmp/outbox.db\n",
+            "  path: /tmp/outbox.db\n  ttl_s: {checkin: 1000000000000000000000000000000000000000000}\n",
+            "ttl_s.checkin",
+        ),
+        ("  path: /tmp/outbox.db\n", "  path: /tmp/outbox.db\n  quota: 100PB\n", "storage.quota"),
+        ("  allow_insecure: true\n", "  allow_insecure: true\n  reconnect_max_s: .inf\n", "reconnect_max_s"),
+        (
+            "  allow_insecure: true\n",
+            "  allow_insecure: true\n  stats_interval_s: .nan\n",
+            "stats_interval_s",
+        ),
+        (
+            "  allow_insecure: true\n",
+            "  allow_insecure: true\n  rejected_retry_s: 1e300\n",
+            "rejected_retry_s",
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) and "\n" not in v else "",
+)
+def test_values_the_daemon_cannot_hold_are_refused_at_validation(old, new, key):
+    found = problems(GOOD.replace(old, new))
+    assert any(key in p.path for p in found), found
+
+
+def test_a_session_expiry_of_four_bytes_still_validates():
+    text = GOOD.replace(
+        "  allow_insecure: true\n", "  allow_insecure: true\n  session_expiry_s: 4294967295\n"
+    )
+    assert load_config_text(text).mqtt.session_expiry_s == 2**32 - 1
+
+
+def test_a_yaml_alias_bomb_is_refused_without_expanding_it(tmp_path):
+    import resource
+
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 10)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(GOOD + "\n".join(lines) + "\n")
+
+    def limit_memory() -> None:  # the old loader took gigabytes; fail fast instead of swapping
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "edge.cli", "validate", "--config", str(bomb)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=limit_memory,
+    )
+    assert done.returncode == 1 and "aliases expand to more than" in done.stderr, done.stderr[-2000:]
+
+
+def test_moderate_alias_use_still_validates():
+    text = GOOD.replace("storage:\n  path: /tmp/outbox.db\n", "storage: &s\n  path: /tmp/outbox.db\n")
+    assert load_config_text(text).storage.path == Path("/tmp/outbox.db")
+
+
+def test_self_referring_and_deeply_nested_yaml_are_config_errors():
+    assert "refers to itself" in str(problems(GOOD + "loop: &l [1, *l]\n")[0])
+    assert "nested too deeply" in str(problems(GOOD + "deep: " + "[" * 100_000 + "]" * 100_000 + "\n")[0])

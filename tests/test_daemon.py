@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from edge.exit_codes import ExitCode
 from tests.broker import CENTRAL, wait_until, write_device_config
 from tests.daemon_process import supervised_daemon
 
@@ -60,7 +61,7 @@ def test_daemon_refuses_to_start_when_the_certificate_is_missing(tmp_path, tls_b
         text=True,
         timeout=60,
     )
-    assert proc.returncode == 3
+    assert proc.returncode == ExitCode.UNAVAILABLE
     assert "refusing to start" in proc.stderr and "missing.key" in proc.stderr
 
 

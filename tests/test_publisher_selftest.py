@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from edge.exit_codes import ExitCode
 from tests.broker import Broker, write_device_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,7 +53,7 @@ def test_selftest_publish_fails_when_the_broker_refuses(tls_broker: Broker, test
     creds = test_pki.issue("hcm-q5-pawn-0002")
     cfg = write_device_config(tmp_path / "device.yaml", tls_broker, DEVICE, tmp_path / "outbox.db", creds)
     done = _selftest(cfg, 5, timeout=3.0)
-    assert done.returncode == 1
+    assert done.returncode == ExitCode.CHECK_FAILED
     assert "0/5 acknowledged, 5 rejected" in done.stdout
     assert "Not authorized" in done.stderr
 
@@ -61,6 +62,6 @@ def test_selftest_publish_fails_when_no_broker_answers(plain_broker: Broker, tmp
     cfg = write_device_config(tmp_path / "device.yaml", plain_broker, DEVICE, tmp_path / "outbox.db")
     plain_broker.kill()
     done = _selftest(cfg, 5, timeout=2.0)
-    assert done.returncode == 1
+    assert done.returncode == ExitCode.CHECK_FAILED
     assert "0/5 acknowledged" in done.stdout
     assert "Connection refused" in done.stderr or "ConnectionRefusedError" in done.stderr

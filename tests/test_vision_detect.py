@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import skimage.data
 
+from edge.exit_codes import ExitCode
 from models.demo.make_video import render_demo_video
 
 CONFIG = """
@@ -58,7 +59,7 @@ def test_detect_refuses_bad_config_and_missing_images(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(CONFIG.replace("blazeface", "blazefase") % (tmp_path / "outbox.db"))
     bad = edge("detect", "--image", str(tmp_path), "--config", str(config))
-    assert bad.returncode == 1 and "vision.faces" in bad.stderr
+    assert bad.returncode == ExitCode.CONFIG and "vision.faces" in bad.stderr
     config.write_text(CONFIG % (tmp_path / "outbox.db"))
     missing = edge("detect", "--image", str(tmp_path / "nothing.png"), "--config", str(config))
-    assert missing.returncode == 4 and "no image" in missing.stderr
+    assert missing.returncode == ExitCode.INPUT and "no image" in missing.stderr

@@ -12,13 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_NO_READER = 3
-EXIT_NO_CARD = 4
-EXIT_ACCESS_DENIED = 5
-EXIT_READ_ERROR = 6
-EXIT_AUTH_FAILED = 7
+from edge.exit_codes import ExitCode
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,9 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="read a CCCD chip",
         description=(
             "Read a CCCD chip (PACE with the CAN or MRZ data, BAC fallback), parse it and run passive "
-            f"authentication. Exit codes: {EXIT_OK} ok, {EXIT_USAGE} usage, {EXIT_NO_READER} no reader or "
-            f"no pcscd, {EXIT_NO_CARD} no card, {EXIT_ACCESS_DENIED} access denied (wrong key), "
-            f"{EXIT_READ_ERROR} read error, {EXIT_AUTH_FAILED} chip not genuine (passive, active or chip authentication)."
+            "authentication."
         ),
     )
     rd.add_argument(
@@ -99,10 +91,10 @@ def run_readers(args: argparse.Namespace) -> int:
             for name in names:
                 print(f"{name}\t{'card present' if ctx.card_present(name) else 'empty'}")
     except ReaderError as exc:
-        return _fail(EXIT_NO_READER, "no_reader", str(exc), False)
+        return _fail(ExitCode.NO_READER, "no_reader", str(exc), False)
     if not names:
-        return _fail(EXIT_NO_READER, "no_reader", "no PC/SC reader attached", False)
-    return EXIT_OK
+        return _fail(ExitCode.NO_READER, "no_reader", "no PC/SC reader attached", False)
+    return ExitCode.OK
 
 
 def _apply_config(args: argparse.Namespace) -> None:
@@ -160,9 +152,9 @@ def run_read(args: argparse.Namespace) -> int:
         key = _access_key(args)
         trust = TrustStore.from_directory(args.csca) if args.csca else TrustStore([])
     except ConfigError as exc:
-        return _fail(EXIT_USAGE, "config", "; ".join(str(p) for p in exc.problems), as_json)
+        return _fail(ExitCode.CONFIG, "config", "; ".join(str(p) for p in exc.problems), as_json)
     except (ValueError, LdsError) as exc:
-        return _fail(EXIT_USAGE, "usage", str(exc), as_json)
+        return _fail(ExitCode.USAGE, "usage", str(exc), as_json)
     try:
         with PcscContext() as ctx:
             reader = ctx.resolve(args.reader)
@@ -175,15 +167,15 @@ def run_read(args: argparse.Namespace) -> int:
                     ApduChannel(conn), key, trust, extended_length=extended, include_photo=not args.no_photo
                 )
     except (PcscUnavailableError, NoReaderError) as exc:
-        return _fail(EXIT_NO_READER, "no_reader", str(exc), as_json)
+        return _fail(ExitCode.NO_READER, "no_reader", str(exc), as_json)
     except NoCardError as exc:
-        return _fail(EXIT_NO_CARD, "no_card", str(exc), as_json)
+        return _fail(ExitCode.NO_CARD, "no_card", str(exc), as_json)
     except AccessDeniedError as exc:
-        return _fail(EXIT_ACCESS_DENIED, "access_denied", str(exc), as_json)
+        return _fail(ExitCode.ACCESS_DENIED, "access_denied", str(exc), as_json)
     except ChipAuthenticationError as exc:
-        return _fail(EXIT_AUTH_FAILED, "chip_authentication_failed", str(exc), as_json)
+        return _fail(ExitCode.NOT_GENUINE, "chip_authentication_failed", str(exc), as_json)
     except (ReaderError, EmrtdError) as exc:
-        return _fail(EXIT_READ_ERROR, "read_error", f"{type(exc).__name__}: {exc}", as_json)
+        return _fail(ExitCode.READ_ERROR, "read_error", f"{type(exc).__name__}: {exc}", as_json)
 
     from kiosk.emrtd.genuineness import GenuinenessPolicy, judge
 
@@ -214,4 +206,4 @@ def run_read(args: argparse.Namespace) -> int:
             print(f"not genuine: {', '.join(verdict.reasons)}")
         if ident.partial:
             print(f"partial: missing {', '.join(ident.missing_fields + ident.invalid_fields)}")
-    return EXIT_OK if genuine else EXIT_AUTH_FAILED
+    return ExitCode.OK if genuine else ExitCode.NOT_GENUINE

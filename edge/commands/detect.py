@@ -13,7 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-EXIT_CONFIG, EXIT_MODELS, EXIT_INPUT = 1, 3, 4
+from edge.exit_codes import ExitCode
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
 
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = load_or_report(args.config)
     if cfg is None:
-        return EXIT_CONFIG
+        return ExitCode.CONFIG
     vision = cfg.vision or VisionConfig()
     if args.what:
         what = {w.strip() for w in args.what.split(",") if w.strip()}
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
                 f"--what: unknown item(s) {sorted(what - {'plates', 'faces'})}; use plates,faces",
                 file=sys.stderr,
             )
-            return 2
+            return ExitCode.USAGE
     else:
         what = {d for c in cfg.cameras for d in c.detect} or {"plates"}
         if vision.faces is not None:
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     files = _images(args.image)
     if not files or not all(f.is_file() for f in files):
         print(f"{args.image}: no image file(s) found", file=sys.stderr)
-        return EXIT_INPUT
+        return ExitCode.INPUT
 
     import cv2
 
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         models = VisionModels.build(vision, plates="plates" in what, faces="faces" in what)
     except (ModelLoadError, LookupError, ValueError) as exc:
         print(f"cannot load models: {exc}", file=sys.stderr)
-        return EXIT_MODELS
+        return ExitCode.UNAVAILABLE
     unreadable = 0
     for path in files:
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
@@ -101,4 +102,4 @@ def run(args: argparse.Namespace) -> int:
             result["faces_ms"] = round(1000 * (time.perf_counter() - started), 1)
             result["faces"] = [{"box": [round(v) for v in f.box], "score": round(f.score, 4)} for f in faces]
         print(json.dumps(result, ensure_ascii=False))
-    return EXIT_INPUT if unreadable == len(files) else 0
+    return ExitCode.INPUT if unreadable == len(files) else ExitCode.OK

@@ -9,9 +9,7 @@ import json
 import sys
 
 from edge.commands.config_arg import load_or_report
-
-EXIT_CONFIG = 1
-EXIT_UNAVAILABLE = 3
+from edge.exit_codes import ExitCode
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,17 +26,17 @@ def run_status(args: argparse.Namespace) -> int:
 
     cfg = load_or_report(args.config)
     if cfg is None:
-        return EXIT_CONFIG
+        return ExitCode.CONFIG
     try:
         stats = inspect_outbox(cfg.storage.path, int(cfg.storage.quota))
     except OutboxError as exc:
         print(f"outbox unavailable: {exc}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
+        return ExitCode.UNAVAILABLE
     if args.json:
         print(json.dumps({"path": str(cfg.storage.path), **stats.as_dict()}, indent=2, sort_keys=True))
     else:
         print(render_table(str(cfg.storage.path), stats.as_dict()))
-    return 0
+    return ExitCode.OK
 
 
 def render_table(path: str, s: dict) -> str:

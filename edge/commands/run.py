@@ -7,9 +7,7 @@ import logging
 import sys
 
 from edge.commands.config_arg import load_or_report
-
-EXIT_CONFIG = 1
-EXIT_STARTUP = 3
+from edge.exit_codes import ExitCode
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,10 +19,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     config = load_or_report(args.config, "refusing to start, the configuration is invalid")
     if config is None:
-        return EXIT_CONFIG
+        return ExitCode.CONFIG
 
-    from edge.daemon import Daemon, StartupError
+    from edge.daemon import Daemon
     from edge.logs import configure_logging
+    from edge.startup import StartupError
 
     configure_logging(config.logging)
     daemon = Daemon(config)
@@ -34,4 +33,4 @@ def run(args: argparse.Namespace) -> int:
     except StartupError as exc:
         logging.getLogger("edge").error("refusing to start: %s", exc)
         print(f"refusing to start: {exc}", file=sys.stderr)
-        return EXIT_STARTUP
+        return ExitCode.UNAVAILABLE

@@ -16,9 +16,8 @@ import time
 import uuid
 
 from edge.commands.config_arg import load_or_report
+from edge.exit_codes import ExitCode
 
-EXIT_NOT_ALL_ACKED = 1
-EXIT_CONFIG = 2
 BATCH = 500
 
 
@@ -57,10 +56,10 @@ class _AckCounter:
 def run_publish(args: argparse.Namespace) -> int:
     if args.count < 1:
         print("--count must be at least 1", file=sys.stderr)
-        return EXIT_CONFIG
+        return ExitCode.USAGE
     cfg = load_or_report(args.config)
     if cfg is None:
-        return EXIT_CONFIG
+        return ExitCode.CONFIG
 
     from edge.events import EventDraft, Priority
     from edge.outbox import Outbox, OutboxError
@@ -71,7 +70,7 @@ def run_publish(args: argparse.Namespace) -> int:
         outbox = Outbox(cfg.storage, cfg.device.id)
     except (OutboxError, OSError) as exc:
         print(f"cannot open outbox {cfg.storage.path}: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+        return ExitCode.UNAVAILABLE
     try:
         mine: set[int] = set()
         for start in range(0, args.count, BATCH):
@@ -85,7 +84,7 @@ def run_publish(args: argparse.Namespace) -> int:
             publisher = Publisher(cfg.mqtt, cfg.device.id, outbox, on_acked=counter)
         except PublisherError as exc:
             print(f"cannot set up the MQTT publisher: {exc}", file=sys.stderr)
-            return EXIT_CONFIG
+            return ExitCode.UNAVAILABLE
         started = time.monotonic()
         publisher.start()
         counter.done.wait(args.timeout)
@@ -107,5 +106,5 @@ def run_publish(args: argparse.Namespace) -> int:
             f"last error: {snap['last_error'] or 'none'} (unsent events stay in the outbox)",
             file=sys.stderr,
         )
-        return EXIT_NOT_ALL_ACKED
-    return 0
+        return ExitCode.CHECK_FAILED
+    return ExitCode.OK

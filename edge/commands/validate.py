@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from edge.commands.config_arg import load_or_report
+from edge.exit_codes import ExitCode
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,17 +17,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     cfg = load_or_report(args.config, "problems found")
     if cfg is None:
-        return 1
+        return ExitCode.CONFIG
     if cfg.kiosk is not None and cfg.storage.encryption_key is None:
         print(
             f"{args.config}: storage.encryption_key: a kiosk stores ID data and face images in its outbox; "
             "set an encryption key (e.g. encryption_key: {credential: outbox-key})"
         )
-        return 1
+        return ExitCode.CONFIG
     tls = "mutual TLS" if cfg.mqtt.tls else "PLAIN (insecure)"
     print(
         f"OK: {cfg.device.id} ({cfg.device.role}) -> {cfg.mqtt.host}:{cfg.mqtt.port} [{tls}], "
         f"outbox {cfg.storage.path} quota {cfg.storage.quota.human_readable()}, "
         f"{len(cfg.cameras)} camera(s), kiosk {'yes' if cfg.kiosk else 'no'}"
     )
-    return 0
+    return ExitCode.OK

@@ -109,3 +109,24 @@ def test_direction_names() -> None:
     assert direction_of(0.2, 0.05) == "right"
     assert direction_of(-0.2, 0.05) == "left"
     assert direction_of(0.05, -0.3) == "up"
+
+
+def test_repeat_memory_holds_only_the_suppression_window_of_distinct_plates() -> None:
+    # One distinct plate a second for over an hour: the texts remembered for repeat
+    # suppression stay those of the last `repeat_suppress_s`, not every plate since start.
+    tracker = PlateTracker(TrackerConfig(max_missed_frames=2, repeat_suppress_s=20))
+    reported = 0
+    for n in range(4000):
+        text = f"51F{n:05d}"
+        reported += len(run(tracker, [[obs(600, 300, text, 0.9, n + 0.1 * i)] for i in range(3)], tail=3))
+    assert reported == 4000
+    assert tracker.remembered_texts() <= 25
+
+
+def test_a_plate_back_within_the_window_is_suppressed_among_many_others() -> None:
+    tracker = PlateTracker(TrackerConfig(max_missed_frames=2, repeat_suppress_s=20))
+    first = run(tracker, [[obs(600, 300, "30K11111", 0.9, 0.1 * i)] for i in range(3)], tail=3)
+    for n in range(15):  # other vehicles in between
+        run(tracker, [[obs(600, 300, f"51F{n:05d}", 0.9, 1 + n + 0.1 * i)] for i in range(3)], tail=3)
+    again = run(tracker, [[obs(600, 300, "30K11111", 0.9, 17 + 0.1 * i)] for i in range(3)], tail=3)
+    assert len(first) == 1 and again == [] and tracker.suppressed == 1

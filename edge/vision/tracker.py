@@ -127,7 +127,9 @@ class PlateTracker:
         self.frame_size = frame_size  # (width, height); learnt from the first frame if None
         self.tracks: list[Track] = []
         self._ids = itertools.count(1)
-        self._last_pass: dict[str, float] = {}  # text -> monotonic time it was last seen
+        # text -> monotonic time it was last seen, oldest first; pruned as it ages out
+        # (an intersection sees tens of thousands of distinct plates a day)
+        self._last_pass: dict[str, float] = {}
         self.suppressed = 0
         self.discarded = 0
 
@@ -206,14 +208,31 @@ class PlateTracker:
         self.tracks = []
         return out
 
+    def remembered_texts(self) -> int:
+        """How many plate texts are held for repeat suppression (bounded by traffic in
+        `repeat_suppress_s`, not by traffic since start)."""
+        return len(self._last_pass)
+
+    def _forget_old_passes(self, closing: Track) -> None:
+        """Drop texts no open track can be a repeat of any more: a track is compared
+        with passes up to `repeat_suppress_s` before its own first sighting."""
+        oldest_first = min((t.first.monotonic for t in self.tracks), default=closing.first.monotonic)
+        cutoff = min(oldest_first, closing.first.monotonic) - self.config.repeat_suppress_s
+        while self._last_pass:
+            text, seen = next(iter(self._last_pass.items()))
+            if seen >= cutoff:
+                return
+            del self._last_pass[text]
+
     def _close(self, track: Track) -> PlatePass | None:
         if track.hits < self.config.min_hits or not track.votes:
             self.discarded += 1
             return None
         ranked = sorted(track.votes.items(), key=lambda kv: (-kv[1], kv[0]))
         text = ranked[0][0]
-        previous = self._last_pass.get(text)
-        self._last_pass[text] = track.last.monotonic
+        previous = self._last_pass.pop(text, None)
+        self._last_pass[text] = track.last.monotonic  # re-inserted: the dict stays oldest first
+        self._forget_old_passes(track)
         if previous is not None and track.first.monotonic - previous <= self.config.repeat_suppress_s:
             self.suppressed += 1
             return None

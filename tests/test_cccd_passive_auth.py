@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from asn1crypto import cms
+from asn1crypto import cms, core
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
@@ -282,3 +282,56 @@ def test_rollover_store_with_two_cscas_of_the_same_name(pki: TestPki, tmp_path: 
     files = build_card_files(PERSON, pki)
     result = verify(files[FID_SOD], _groups(files), store)
     assert result.passed and len(store.issuers_of(pki.ds_cert)) == 2
+
+
+def _resigned(files: dict[int, bytes], edit) -> bytes:
+    info = cms.ContentInfo.load(unwrap(files[FID_SOD], SOD_TAG, "EF.SOD").value)
+    edit(info["content"]["signer_infos"][0])
+    return encode_tlv(SOD_TAG, info.dump(force=True))
+
+
+def test_deeply_nested_attribute_gives_a_malformed_verdict(pki: TestPki, trust: TrustStore) -> None:
+    files = build_card_files(PERSON, pki)
+    nested = core.Null().dump()
+    for _ in range(3000):
+        nested = encode_tlv(0x30, nested)
+
+    def add_attribute(signer: cms.SignerInfo) -> None:
+        signer["signed_attrs"].append(
+            cms.CMSAttribute({"type": "1.2.3.4", "values": [core.Any.load(nested)]})
+        )
+
+    result = verify(_resigned(files, add_attribute), _groups(files), trust)
+    assert result.structure is StructureVerdict.MALFORMED and "nested too deeply" in result.details[0]
+
+
+def test_rsa_pss_without_parameters_is_unsupported_not_a_crash(pkis: dict[str, TestPki]) -> None:
+    pki = pkis["rsa-pss"]
+    files = build_card_files(PERSON, pki)
+
+    def drop_parameters(signer: cms.SignerInfo) -> None:
+        signer["signature_algorithm"] = {"algorithm": "rsassa_pss"}
+
+    result = verify(
+        _resigned(files, drop_parameters), _groups(files), TrustStore.from_directory(pki.trust_dir)
+    )
+    assert result.signature is SignatureVerdict.UNSUPPORTED_ALGORITHM and not result.passed
+
+
+def test_rsa_pss_with_a_huge_salt_length_fails_the_signature(pkis: dict[str, TestPki]) -> None:
+    pki = pkis["rsa-pss"]
+    files = build_card_files(PERSON, pki)
+
+    def huge_salt(signer: cms.SignerInfo) -> None:
+        params = signer["signature_algorithm"]["parameters"]
+        signer["signature_algorithm"] = {
+            "algorithm": "rsassa_pss",
+            "parameters": {
+                "hash_algorithm": params["hash_algorithm"],
+                "mask_gen_algorithm": params["mask_gen_algorithm"],
+                "salt_length": 2**70,
+            },
+        }
+
+    result = verify(_resigned(files, huge_salt), _groups(files), TrustStore.from_directory(pki.trust_dir))
+    assert result.signature is SignatureVerdict.FAILED and not result.passed

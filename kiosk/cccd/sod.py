@@ -94,3 +94,7 @@ def parse_sod(data: bytes) -> Sod:
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
         # asn1crypto decodes lazily and reports damage with these built-ins.
         raise SodError(f"EF.SOD is malformed: {exc.__class__.__name__}: {exc}") from None
+    except RecursionError:
+        # asn1crypto decodes nested values recursively; a forged attribute nested a few
+        # thousand levels deep would otherwise escape as RecursionError.
+        raise SodError("EF.SOD is malformed: values nested too deeply") from None

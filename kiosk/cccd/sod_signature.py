@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
-from asn1crypto import cms
+from asn1crypto import algos, cms
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
@@ -106,16 +106,7 @@ def _verify_raw(
     except ValueError:
         raise UnsupportedAlgorithm(f"signature algorithm {oid}") from None
     if scheme == "rsassa_pss":
-        params = algo["parameters"]
-        hash_name = params["hash_algorithm"]["algorithm"].native
-        mgf_hash = params["mask_gen_algorithm"]["parameters"]["algorithm"].native
-        if hash_name not in _HASHES or mgf_hash not in _HASHES:
-            raise UnsupportedAlgorithm(f"RSA-PSS with {hash_name}/{mgf_hash}")
-        if not isinstance(key, rsa.RSAPublicKey):
-            raise InvalidSignature()
-        pss = padding.PSS(padding.MGF1(_HASHES[mgf_hash]()), params["salt_length"].native)
-        key.verify(sig, data, pss, _HASHES[hash_name]())
-        return f"rsassa-pss-{hash_name}"
+        return _verify_pss(key, algo["parameters"], sig, data)
     try:
         hash_name = algo.hash_algo
     except ValueError:
@@ -131,6 +122,30 @@ def _verify_raw(
     if scheme in ("rsassa_pkcs1v15", "ecdsa"):
         raise InvalidSignature()  # key type does not match the declared algorithm
     raise UnsupportedAlgorithm(f"signature scheme {scheme}")
+
+
+def _verify_pss(key: object, params: object, sig: bytes, data: bytes) -> str:
+    """RSA-PSS with the parameters the card states. CMS requires them (RFC 4056), and
+    each one is checked before it reaches the library: a missing parameter block was a
+    TypeError, and a salt length beyond the key an OverflowError, out of a verifier
+    that promises verdicts."""
+    if not isinstance(params, algos.RSASSAPSSParams):
+        raise UnsupportedAlgorithm("RSA-PSS without parameters")
+    mgf = params["mask_gen_algorithm"]
+    if mgf["algorithm"].native != "mgf1" or not isinstance(mgf["parameters"], algos.DigestAlgorithm):
+        raise UnsupportedAlgorithm(f"RSA-PSS mask generation {mgf['algorithm'].dotted}")
+    hash_name = params["hash_algorithm"]["algorithm"].native
+    mgf_hash = mgf["parameters"]["algorithm"].native
+    if hash_name not in _HASHES or mgf_hash not in _HASHES:
+        raise UnsupportedAlgorithm(f"RSA-PSS with {hash_name}/{mgf_hash}")
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise InvalidSignature()
+    salt = params["salt_length"].native
+    if not 0 <= salt <= key.key_size // 8:  # the encoded message holds the salt, so it is shorter
+        raise InvalidSignature()
+    pss = padding.PSS(padding.MGF1(_HASHES[mgf_hash]()), salt)
+    key.verify(sig, data, pss, _HASHES[hash_name]())
+    return f"rsassa-pss-{hash_name}"
 
 
 def verify_sod_signature(sod: Sod, signer: x509.Certificate) -> SignatureCheck:

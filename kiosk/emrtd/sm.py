@@ -7,6 +7,8 @@ counters may disagree and nothing the card says can be trusted."""
 
 from __future__ import annotations
 
+import hmac
+
 from kiosk.emrtd.apdu import MAX_SHORT_NE, Command, Response
 from kiosk.emrtd.crypto import Cipher, aes_cbc, aes_cmac8, aes_ecb, des3_cbc, pad, retail_mac, unpad
 from kiosk.emrtd.errors import SecureMessagingError
@@ -118,7 +120,7 @@ class SecureChannel:
         if mac is None or sw_value is None or len(sw_value) != 2:
             raise SecureMessagingError("response lacks DO99 or DO8E")
         keys.increment()
-        if keys.mac(mac_input) != mac:
+        if not hmac.compare_digest(keys.mac(mac_input), mac):  # constant time, like BAC and PACE
             raise SecureMessagingError("response MAC does not verify")
         data = keys.decrypt(encrypted) if encrypted else b""
         return Response(data, int.from_bytes(sw_value, "big"))

@@ -130,6 +130,8 @@ def test_backoff_grows_exponentially_with_jitter_and_resets() -> None:
 def test_credentials_never_appear_in_descriptions() -> None:
     assert describe_url("rtsp://admin:s3cret@127.0.0.1:554/s1") == "rtsp://***@127.0.0.1:554/s1"
     assert describe_url(0) == "/dev/video0"
+    # an '@' inside the password must not leave its tail in the description
+    assert describe_url("rtsp://admin:p@ss@word@127.0.0.1:554/s1") == "rtsp://***@127.0.0.1:554/s1"
 
 
 def test_truncated_video_plays_what_it_can_then_finishes(tmp_path: Path) -> None:

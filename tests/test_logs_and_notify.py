@@ -52,3 +52,42 @@ def test_notifier_is_silent_outside_systemd(monkeypatch):
     notifier = SystemdNotifier()
     assert not notifier.enabled
     notifier.ready()  # must not raise
+
+
+def _log_lines(fmt: str, emit) -> str:
+    stream = io.StringIO()
+    configure_logging(LoggingConfig(level="info", format=fmt), stream=stream)
+    try:
+        emit(logging.getLogger("edge.test"))
+    finally:
+        logging.getLogger().handlers.clear()
+    return stream.getvalue()
+
+
+def _failing_read(log: logging.Logger) -> None:
+    try:
+        raise ValueError("no record for 079203001234")
+    except ValueError as exc:
+        log.error("outbox access failed; retrying", extra={"error": str(exc), "row": 123456789})
+        log.exception("card read failed")
+
+
+def test_extra_fields_and_tracebacks_are_masked_too():
+    out = _log_lines("json", _failing_read)
+    assert "079203001234" not in out and "123456789" not in out
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert first["error"] == "no record for 07**********" and first["row"] == "12*******"
+    assert "ValueError: no record for 07**********" in second["exc"]
+
+
+def test_plain_text_logs_mask_the_traceback():
+    out = _log_lines("text", _failing_read)
+    assert "079203001234" not in out and "07**********" in out
+
+
+def test_spaced_and_dashed_personal_numbers_are_masked():
+    for written in ("079 203 001 234", "079-203-001-234", "0792.0300.1234", "123 456 789"):
+        assert not any(ch.isdigit() for ch in mask_personal_numbers(f"id {written} read")[5:]), written
+    assert mask_personal_numbers("phone 0912 345 678, at 2026-01-01T08:00:00") == (
+        "phone 0912 345 678, at 2026-01-01T08:00:00"
+    )

@@ -12,6 +12,7 @@ import pytest
 
 from edge.cli import main
 from edge.events import Attachment, EventDraft, Priority
+from edge.exit_codes import ExitCode
 from edge.outbox import Outbox
 from firmware_config.storage import StorageConfig
 
@@ -82,7 +83,7 @@ def test_status_does_not_modify_or_create_anything(
 ) -> None:
     db = tmp_path / "missing" / "outbox.db"
     cfg = write_config(tmp_path, db)
-    assert main(["outbox", "status", "--config", str(cfg)]) == 3
+    assert main(["outbox", "status", "--config", str(cfg)]) == ExitCode.UNAVAILABLE
     assert "no outbox at" in capsys.readouterr().err
     assert not db.parent.exists()
 

@@ -12,6 +12,7 @@ transaction that noticed it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sqlite3
@@ -19,6 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from edge.outbox.sealing import Sealer, UnsealError, identity
 from edge.outbox.transactions import get_meta, set_meta
 
 log = logging.getLogger(__name__)
@@ -43,10 +45,13 @@ def current_boot_id() -> str:
 
 
 class ClockGuard:
-    def __init__(self, wall: Callable[[], float], boot: Callable[[], float], boot_id: str) -> None:
+    def __init__(
+        self, wall: Callable[[], float], boot: Callable[[], float], boot_id: str, sealer: Sealer | None = None
+    ) -> None:
         self._wall = wall
         self._boot = boot
         self._boot_id = boot_id
+        self._sealer = sealer
 
     def now(self, conn: sqlite3.Connection) -> float:
         """Wall time for this write transaction, after re-dating this boot's rows if the
@@ -60,19 +65,44 @@ class ClockGuard:
             return wall
         step = (wall - ref["wall"]) - (boot - ref["boot"])
         if abs(step) >= JUMP_THRESHOLD_S:
-            cur = conn.execute(
-                "UPDATE messages SET created_at = created_at + ?1, expires_at = expires_at + ?1, "
-                "retry_at = retry_at + ?1 WHERE id > ?2",
-                (step, ref["first_row"]),
-            )
+            moved = self._redate(conn, step, ref["first_row"])
             log.warning(
                 "wall clock stepped; waiting messages of this boot re-dated",
-                extra={"step_s": round(step, 1), "messages": cur.rowcount},
+                extra={"step_s": round(step, 1), "messages": moved},
             )
             self._anchor(conn, wall, boot, ref["first_row"])
         elif boot - ref["boot"] >= REFRESH_S:
             self._anchor(conn, wall, boot, ref["first_row"])
         return wall
+
+    def _redate(self, conn: sqlite3.Connection, step: float, first_row: int) -> int:
+        """Move this boot's rows by `step`. A sealed row's expiry is part of its
+        associated data, so it is sealed again under the new expiry."""
+        cur = conn.execute(
+            "UPDATE messages SET created_at = created_at + ?1, expires_at = expires_at + ?1, "
+            "retry_at = retry_at + ?1 WHERE id > ?2 AND sealed = 0",
+            (step, first_row),
+        )
+        moved = cur.rowcount
+        if self._sealer is None or not self._sealer.active:
+            return moved
+        rows = conn.execute(
+            "SELECT id, payload, event_id, topic_suffix, kind, seq, priority, expires_at FROM messages "
+            "WHERE id > ? AND sealed = 1",
+            (first_row,),
+        ).fetchall()
+        for row_id, blob, event_id, topic, kind, seq, priority, expires_at in rows:
+            new_expiry = expires_at + step
+            old = identity(event_id, topic, kind, seq, priority, expires_at)
+            new = identity(event_id, topic, kind, seq, priority, new_expiry)
+            with contextlib.suppress(UnsealError):  # damaged: unreadable either way, only its dates move
+                blob = self._sealer.reseal(bytes(blob), old, new)
+            conn.execute(
+                "UPDATE messages SET payload = ?, created_at = created_at + ?, expires_at = ?, "
+                "retry_at = retry_at + ? WHERE id = ?",
+                (blob, step, new_expiry, step, row_id),
+            )
+        return moved + len(rows)
 
     def _anchor(self, conn: sqlite3.Connection, wall: float, boot: float, first_row: int) -> None:
         ref = {"boot_id": self._boot_id, "wall": wall, "boot": boot, "first_row": first_row}

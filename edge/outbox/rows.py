@@ -79,8 +79,10 @@ def insert_events(
     seq, rid = state.last_seq, state.last_row_id
     sealed = int(sealer.active)
 
-    def stored_form(payload: bytes, event_id: str, topic: str) -> bytes:
-        return sealer.seal(payload, identity(event_id, topic)) if sealed else payload
+    def stored_form(payload: bytes, event_id: str, topic: str, kind: str, prio: int, expires: float) -> bytes:
+        if not sealed:
+            return payload
+        return sealer.seal(payload, identity(event_id, topic, kind, seq, prio, expires))
 
     values: list[object] = []
     stored: list[StoredEvent] = []
@@ -96,7 +98,13 @@ def insert_events(
         prio = int(d.priority)
         topic = f"events/{d.type}"
         values += (rid, "event", d.event_id, seq, d.type, prio, topic, "application/json")
-        values += (stored_form(payload, d.event_id, topic), size, now, expires, sealed)
+        values += (
+            stored_form(payload, d.event_id, topic, "event", prio, expires),
+            size,
+            now,
+            expires,
+            sealed,
+        )
         stored.append(StoredEvent(row_id=rid, device_id=device_id, seq=seq, draft=d))
         for att in d.attachments:
             rid += 1
@@ -104,7 +112,10 @@ def insert_events(
             total += size
             topic = f"attachments/{att.id}"
             values += (rid, "attachment", d.event_id, seq, d.type, prio, topic, att.content_type)
-            values += (stored_form(att.data, d.event_id, topic), size, now, expires, sealed)
+            values += (
+                stored_form(att.data, d.event_id, topic, "attachment", prio, expires),
+                *(size, now, expires, sealed),
+            )
     step = _COLUMNS * _ROWS_PER_INSERT
     for i in range(0, len(values), step):
         chunk = values[i : i + step]
@@ -167,7 +178,7 @@ def _messages(
         payload = bytes(r[3])
         if r[9]:
             try:
-                payload = sealer.unseal(payload, identity(r[5], r[2]))
+                payload = sealer.unseal(payload, identity(r[5], r[2], r[1], r[6], r[7], r[8]))
             except UnsealError as exc:
                 broken.append((r[0], str(exc)))
                 continue

@@ -30,9 +30,9 @@ from edge.outbox.encoding import EncodedDraft, encode
 from edge.outbox.errors import OutboxClosedError, OutboxError, OutboxFullError, storage_errors
 from edge.outbox.eviction import purge_expired
 from edge.outbox.group_commit import GroupCommitter
+from edge.outbox.keyring import open_sealer, read_configured_key
 from edge.outbox.reserve import DiskReserve
 from edge.outbox.rows import OutboxMessage, delete_acked, select_pending
-from edge.outbox.sealing import sealer_for
 from edge.outbox.stats import OutboxStats, file_bytes, read_stats
 from edge.outbox.transactions import add_counters, fast_delete, is_disk_full, set_meta, write_transaction
 from firmware_config.storage import StorageConfig
@@ -71,13 +71,14 @@ class Outbox:
         self._closed = False
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
-        self._sealer = sealer_for(config)
+        secret = read_configured_key(config)
         schema.create_private(self._path)
         conns: list[sqlite3.Connection] = []
         try:
             with storage_errors(f"cannot open outbox {self._path}"):
                 conns.append(schema.connect(self._path, config.synchronous, self._wal_limit))
                 schema.migrate(conns[0])
+                self._sealer = open_sealer(conns[0], secret, str(self._path))
                 conns.append(schema.connect(self._path, "normal", self._wal_limit))
                 conns.append(schema.connect(self._path, "normal", self._wal_limit))
             reserve = DiskReserve(
@@ -88,7 +89,7 @@ class Outbox:
                 c.close()
             raise
         self._append_conn, self._maint_conn, self._read_conn = conns
-        self._guard = ClockGuard(clock, boot_clock, current_boot_id())
+        self._guard = ClockGuard(clock, boot_clock, current_boot_id(), self._sealer)
         self._disk = DiskSpace(self._append_conn, self._path.parent, reserve, self._wal_limit)
         writer = AppendWriter(
             self._append_conn,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ssl
+import time
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -124,3 +125,52 @@ def test_wrong_key_passphrase_stops_start_up_with_a_clear_error(tls_broker, test
     cfg = tls_broker.mqtt_config(creds, passphrase_file=wrong)
     with pytest.raises(TlsSetupError, match=r"hcm-q1-cam-0003\.key"):
         Publisher(cfg, "hcm-q1-cam-0003", outbox)
+
+
+# The broker line docs/mqtt.md prescribes beside use_identity_as_username.
+CLIENT_ID_FROM_CERTIFICATE = "use_username_as_clientid true"
+
+
+def _hold_connection(broker: Broker, creds, client_id: str, seconds: float) -> list[str]:
+    """Connect with `creds` under `client_id` and keep the connection for `seconds`."""
+    seen: list[str] = []
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
+    ctx = ssl.create_default_context(cafile=str(broker.pki.ca.cert))
+    ctx.load_cert_chain(str(creds.cert), str(creds.key))
+    c.tls_set_context(ctx)
+    c.on_connect = lambda _c, _u, _f, rc, _p: seen.append(f"connack:{rc.getName()}")
+    c.connect(broker.host, broker.port, keepalive=5)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and c.loop(0.05) == mqtt.MQTT_ERR_SUCCESS:
+        pass
+    c.disconnect()
+    return seen
+
+
+@pytest.mark.parametrize("client_id_from_certificate", [True, False], ids=["prescribed", "without"])
+def test_a_stolen_certificate_cannot_take_over_another_devices_session(
+    broker_factory, test_pki, outbox_factory, start_publisher, subscriber_factory, client_id_from_certificate
+):
+    """A's certificate connecting with B's client id: with the prescribed broker line the
+    broker replaces the client id by A's certificate name, so B keeps its connection and
+    its session, and B's Last Will ('offline') is not fired."""
+    extra = [CLIENT_ID_FROM_CERTIFICATE] if client_id_from_certificate else []
+    broker = broker_factory(pki=test_pki, acl=True, extra=extra)
+    central = subscriber_factory(broker, f"devices/{DEV_B}/status", creds=test_pki.issue(CENTRAL))
+    pub = start_publisher(broker.mqtt_config(test_pki.issue(DEV_B)), DEV_B, outbox_factory(DEV_B))
+    assert wait_until(lambda: pub.snapshot()["connects"] == 1 and central.received(), 10)
+    seen = _hold_connection(broker, test_pki.issue(DEV_A), DEV_B, 2.0)
+    time.sleep(1.0)
+    statuses = [m.payload for m in central.received()]
+    if client_id_from_certificate:
+        assert seen == ["connack:Success"]  # A is let in, as A
+        assert b"offline" not in statuses and pub.snapshot()["connects"] == 1
+    else:  # what the line prevents: B is thrown out and its Last Will tells everyone it is offline
+        assert b"offline" in statuses or pub.snapshot()["connects"] > 1
+
+
+def test_the_mqtt_guide_prescribes_the_client_id_line() -> None:
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "mqtt.md").read_text(encoding="utf-8")
+    assert CLIENT_ID_FROM_CERTIFICATE in guide

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -38,6 +39,11 @@ def boot_clock() -> float:
 
 
 def current_boot_id() -> str:
+    """The kernel's boot id. Under the unit, /proc/sys is hidden (ProcSubset=pid) and
+    systemd hands the same id over as VN_EDGE_BOOT_ID (the %b specifier)."""
+    from_unit = os.environ.get("VN_EDGE_BOOT_ID", "").strip()
+    if from_unit:
+        return from_unit
     try:
         return _BOOT_ID.read_text().strip()
     except OSError:

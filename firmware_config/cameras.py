@@ -1,4 +1,4 @@
-"""Camera sources and the per-camera analysis settings (owned by the vision work)."""
+"""Camera sources and the per-camera analysis settings."""
 
 from __future__ import annotations
 

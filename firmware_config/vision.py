@@ -24,7 +24,7 @@ ModelRef = Annotated[
 
 
 class BlazeFaceConfig(Section):
-    """MediaPipe BlazeFace: `blazeface_front_128` (~2 ms, faces close to the camera, kiosks) or
+    """MediaPipe BlazeFace: `blazeface_front_128` (faster, faces close to the camera, kiosks) or
     `blazeface_back_256` (slower, smaller faces)."""
 
     type: Literal["blazeface"] = Field(description="Backend type key.")

@@ -107,8 +107,9 @@ def model_path(name: str, weights_dir: Path = WEIGHTS_DIR) -> Path:
 
 
 def resolve_model(ref: str, weights_dir: Path = WEIGHTS_DIR) -> Path:
-    """A config `model` value: a manifest name (`ppocr_v6_rec_small`) or a path to an
-    `.onnx` file (a team's own model dropped in)."""
-    if ref.endswith(".onnx"):
+    """A config `model` value: a manifest name (`ppocr_v6_rec_small`), or a path to an
+    `.onnx` file an operator brings (anything ending in .onnx or holding a '/'). The
+    one rule for every detector and recogniser: plates and faces used to differ."""
+    if ref.endswith(".onnx") or "/" in ref:
         return Path(ref)
     return model_path(ref, weights_dir)

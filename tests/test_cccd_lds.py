@@ -276,7 +276,7 @@ def test_dg13_structure_without_fields_gives_everything_missing() -> None:
 
 
 def test_card_access_pace_info() -> None:
-    infos = parse_security_infos(lds_build.build_card_access(12))
+    infos = parse_security_infos(lds_build.build_card_access([lds_build.pace_info(12)]))
     assert [(p.protocol, p.version, p.parameter_id) for p in infos.pace] == [
         ("0.4.0.127.0.7.2.2.4.2.2", 2, 12)
     ]

@@ -12,12 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from devkit.cccd.lds_build import build_card_access
 from devkit.cccd.testcard import TestPerson, TestPki, build_card_files
 from devkit.emulator.card import EmulatedCard
 from devkit.emulator.faults import Faults
 from devkit.emulator.profile import CARD_ACCESS_FID, CardProfile, build_atr
+from kiosk.cccd.dg14 import PaceInfo
 from kiosk.emrtd.apdu import Command, Response
-from kiosk.emrtd.cardaccess import PaceInfo, build_card_access, parse_card_access
+from kiosk.emrtd.cardaccess import parse_card_access
 from kiosk.emrtd.channel import ApduChannel
 from kiosk.emrtd.crypto import Cipher
 from kiosk.emrtd.errors import (

@@ -12,10 +12,11 @@ import skimage.data
 
 from edge.vision.faces import register_face_backends
 from edge.vision.faces.blazeface import blazeface_anchors
-from edge.vision.faces.common import iou_matrix, resolve_model
+from edge.vision.faces.common import iou_matrix
 from edge.vision.plugins import Detector, PluginRegistry
 from edge.vision.runtime import SessionFactory
 from firmware_config.vision import BlazeFaceConfig, CenterFaceConfig, VisionConfig
+from models.manifest import resolve_model
 
 
 @pytest.fixture(scope="module")

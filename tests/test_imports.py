@@ -93,3 +93,21 @@ def test_runtime_packages_never_import_devkit() -> None:
         if any(m == "devkit" or m.startswith("devkit.") for m in _imports(p, set()))
     }
     assert offenders == set()
+
+
+def test_onnx_is_loaded_only_for_graph_fusion() -> None:
+    # pyproject: onnx is for setup and for load-time graph fusion (inference.fuse_graphs);
+    # building sessions without fusion must not import it.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from edge.vision.runtime import SessionFactory\n"
+        "from firmware_config.inference import InferenceConfig\n"
+        "from models.manifest import resolve_model\n"
+        "SessionFactory(InferenceConfig(fuse_graphs=False)).create(resolve_model('plate_det_416'))\n"
+        "assert 'onnx' not in sys.modules, 'onnx imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -13,7 +13,7 @@ from skimage import data
 
 from edge.vision.plates.ctc import CtcRecognizer
 from edge.vision.plates.lines import layout_options, line_sets, split_lines
-from edge.vision.plates.plate_decode import GrammarDecoder, PlateCandidate
+from edge.vision.plates.plate_decode import GrammarCandidate, GrammarDecoder
 from edge.vision.plates.plate_format import parse
 from edge.vision.plates.reader import PlateReader
 from edge.vision.plugins import TextRead
@@ -145,10 +145,10 @@ def test_layout_reading_that_would_be_rejected_never_beats_an_acceptable_one(rea
     """A one-line plate in a squarish box split in two gives confident glyphs that are
     not plate text (large score gap); the one-line reading that fits the grammar wins
     even though its weakest glyph is less certain."""
-    split_wrongly = [PlateCandidate(parse("80-A6 068.68"), 0.95, 19.0)]
-    one_line = [PlateCandidate(parse("80A-668.68"), 0.14, 1.2)]
+    split_wrongly = [GrammarCandidate(parse("80-A6 068.68"), 0.95, 19.0)]
+    one_line = [GrammarCandidate(parse("80A-668.68"), 0.14, 1.2)]
     assert reader._better(one_line, split_wrongly)
     assert not reader._better(split_wrongly, one_line)
-    tighter = [PlateCandidate(parse("80A-668.68"), 0.10, 0.5)]
+    tighter = [GrammarCandidate(parse("80A-668.68"), 0.10, 0.5)]
     assert reader._better(tighter, one_line)  # both acceptable: the better grammar fit wins
     assert not reader._better([], one_line)

@@ -7,16 +7,18 @@ parent layouts seen on real cards.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from asn1crypto import core
 
 from kiosk.cccd.com import COM_TAG, DG_TAG_BY_NUMBER
 from kiosk.cccd.dg1 import DG1_TAG
 from kiosk.cccd.dg13 import DG13_TAG
+from kiosk.cccd.dg14 import PaceInfo
 from kiosk.cccd.tlv import encode_tlv
+from kiosk.emrtd.cardaccess import PACE_ECDH_GM_AES_128
 
 DG13_UTF8_OID = "1.0.10646.1.0.8"
-#: id-PACE-ECDH-GM-AES-CBC-CMAC-128 (BSI TR-03110-3 / ICAO 9303-11 §9.2.1).
-PACE_ECDH_GM_AES128_OID = "0.4.0.127.0.7.2.2.4.2.2"
 #: Standardized domain parameter 13 = brainpoolP256r1, 12 = NIST P-256.
 PACE_PARAM_BRAINPOOL_P256 = 13
 DG15_TAG = 0x6F
@@ -83,14 +85,20 @@ def build_dg13(
     return encode_tlv(DG13_TAG, body)
 
 
-def build_card_access(parameter_id: int = PACE_PARAM_BRAINPOOL_P256) -> bytes:
-    """EF.CardAccess: SecurityInfos with one PACEInfo (generic mapping, ECDH, AES-128)."""
-    pace_info = _seq(
-        core.ObjectIdentifier(PACE_ECDH_GM_AES128_OID).dump(),
-        core.Integer(2).dump(),
-        core.Integer(parameter_id).dump(),
-    )
-    return core.Set(contents=pace_info).dump()
+def pace_info(parameter_id: int = PACE_PARAM_BRAINPOOL_P256) -> PaceInfo:
+    """The PACEInfo test cards carry: generic mapping, ECDH, AES-128, version 2."""
+    return PaceInfo(PACE_ECDH_GM_AES_128, 2, parameter_id)
+
+
+def build_card_access(infos: Sequence[PaceInfo] = (pace_info(),)) -> bytes:
+    """EF.CardAccess: SecurityInfos holding the given PACEInfos (DER SET OF: sorted)."""
+    items = []
+    for info in infos:
+        body = core.ObjectIdentifier(info.protocol).dump() + core.Integer(info.version).dump()
+        if info.parameter_id is not None:
+            body += core.Integer(info.parameter_id).dump()
+        items.append(encode_tlv(0x30, body))
+    return encode_tlv(0x31, b"".join(sorted(items)))
 
 
 def build_dg15(subject_public_key_info_der: bytes) -> bytes:

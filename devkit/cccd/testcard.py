@@ -213,7 +213,7 @@ def build_card_files(
     files[FID_COM] = lds_build.build_com(sorted(groups))
     files[FID_SOD] = sod
     if pace_parameter_id is not None:
-        files[FID_CARD_ACCESS] = lds_build.build_card_access(pace_parameter_id)
+        files[FID_CARD_ACCESS] = lds_build.build_card_access([lds_build.pace_info(pace_parameter_id)])
     return files
 
 

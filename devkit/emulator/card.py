@@ -8,6 +8,7 @@ a secure-messaging error (6988) ends the session."""
 
 from __future__ import annotations
 
+from devkit.cccd.lds_build import pace_info
 from devkit.emulator.card_auth import BacCard, PaceCard, load_aa_key, sign_challenge
 from devkit.emulator.card_ca import ChipAuthCard
 from devkit.emulator.card_sm import unwrap_command, wrap_response
@@ -15,7 +16,6 @@ from devkit.emulator.faults import Faults
 from devkit.emulator.profile import CARD_ACCESS_FID, EMRTD_AID, CardProfile
 from kiosk.cccd.mrz import BacKeyInfo
 from kiosk.emrtd.apdu import Command
-from kiosk.emrtd.cardaccess import PACE_ECDH_GM_AES_128, PaceInfo
 from kiosk.emrtd.errors import MalformedResponseError, SecureMessagingError
 from kiosk.emrtd.sm import SessionKeys
 
@@ -58,7 +58,7 @@ class EmulatedCard:
             mrz_info = BacKeyInfo("000000000", "000101", "000101").mrz_information()
             can = "999999" if can != "999999" else "888888"
         self._bac = BacCard(mrz_info) if self.profile.bac else None
-        info = PaceInfo(PACE_ECDH_GM_AES_128, 2, self.profile.pace_parameter_id)
+        info = pace_info(self.profile.pace_parameter_id)
         self._pace = PaceCard(info, mrz_info, can) if self.profile.pace else None
         self._ca = ChipAuthCard(self._ca_key) if self._ca_key is not None else None
 

@@ -15,10 +15,11 @@ from cryptography.hazmat.primitives.asymmetric import ec as crypto_ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from ecdsa.ellipticcurve import PointJacobi
 
+from kiosk.cccd.dg14 import PaceInfo
 from kiosk.emrtd import ec
 from kiosk.emrtd.apdu import Command
 from kiosk.emrtd.bac import document_keys, session_keys
-from kiosk.emrtd.cardaccess import PaceInfo
+from kiosk.emrtd.cardaccess import oid_bytes, pace_cipher
 from kiosk.emrtd.crypto import KDF_ENC, KDF_MAC, Cipher, aes_cbc, des3_cbc, kdf, retail_mac
 from kiosk.emrtd.errors import ProtocolError
 from kiosk.emrtd.pace import PASSWORD_CAN, PASSWORD_MRZ, PacePassword, auth_token
@@ -90,7 +91,7 @@ class PaceCard:
             ref = find_tlv(cmd.data, 0x83)
         except ValueError:
             return b"", SW_WRONG_DATA, None
-        if oid != self._info.oid_bytes or not ref or ref[0] not in self._passwords:
+        if oid != oid_bytes(self._info) or not ref or ref[0] not in self._passwords:
             return b"", SW_WRONG_DATA, None
         self._state = _PaceState(self._info, self._passwords[ref[0]])
         return b"", SW_OK, None
@@ -110,7 +111,7 @@ class PaceCard:
 
     def _step(self, state: _PaceState, inner: bytes) -> Answer:
         curve = ec.curve_for(state.info.parameter_id or 13)
-        cipher = state.info.cipher
+        cipher = pace_cipher(state.info)
         state.step += 1
         if state.step == 1:
             state.nonce = os.urandom(cipher.block)

@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from devkit.cccd.lds_build import build_card_access, pace_info
 from kiosk.cccd.mrz import BacKeyInfo
-from kiosk.emrtd.cardaccess import PACE_ECDH_GM_AES_128, PaceInfo, build_card_access
 
 CARD_ACCESS_FID = 0x011C
 EMRTD_AID = bytes.fromhex("A0000002471001")
@@ -64,8 +64,7 @@ class CardProfile:
         """Files as the chip exposes them, EF.CardAccess included when PACE is on."""
         files = dict(self.files)
         if self.pace and CARD_ACCESS_FID not in files:
-            info = PaceInfo(PACE_ECDH_GM_AES_128, 2, self.pace_parameter_id)
-            files[CARD_ACCESS_FID] = build_card_access([info])
+            files[CARD_ACCESS_FID] = build_card_access([pace_info(self.pace_parameter_id)])
         if not self.pace:
             files.pop(CARD_ACCESS_FID, None)
         return files

@@ -1,7 +1,7 @@
 """Group commit: many concurrent appenders, one transaction, one fsync.
 
-A durable commit costs one fsync (~0.3 ms on the reference VM, several ms on an SD
-card), which caps one-event-per-transaction at a few thousand events/s. Appenders
+A durable commit costs one fsync (far slower on an SD card than on a server disk),
+which caps one event per transaction at the device's fsync rate (bench/outbox.py). Appenders
 queue their item; one of them is the leader and commits everything queued so far in
 one transaction, then wakes exactly the callers it committed for and hands leadership
 to the first caller still waiting. Every caller returns only after its own data is

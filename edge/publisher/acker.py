@@ -6,12 +6,10 @@ together once `max_batch` rows are waiting, the oldest has waited `max_delay_s`,
 nothing is in flight any more.
 
 Why not a thread of its own (as before): on two cores a second Python thread that
-wakes for every batch contends with the publisher loop for the GIL; measured side by
-side in one process (bench/outbox.py's drain, alternating rounds), the same drain cost
-135 µs of CPU per message with a deleting thread and 100 µs with batched deletes here,
-and ran 20 % faster. The deletes run on the outbox's relaxed-durability connection
-(no fsync), so a batch of a few hundred rows takes a millisecond or two, while the
-in-flight window keeps the broker busy.
+wakes for every batch contends with the publisher loop for the GIL, and the same drain
+cost more CPU per message that way (bench/outbox.py's drain measures both, side by
+side). The deletes run on the outbox's relaxed-durability connection (no fsync), so a
+batch is short while the in-flight window keeps the broker busy.
 
 Rows waiting here stay excluded from `pending()` reads, so an acknowledged message is
 never sent twice on one connection. If the process dies first, those rows are simply

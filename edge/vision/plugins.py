@@ -3,7 +3,7 @@
 A backend is a small class with two methods: `from_config(config, sessions)` builds it
 from its pydantic config section, and one working method (`detect` for detectors,
 `read` for text recognisers). The config section carries a `type` key; a
-`PluginRegistry` maps that key to the class. This lets a team drop in its own
+`PluginRegistry` maps that key to the class. This lets an operator drop in its own
 YOLO-layout plate detector or another face model by changing one config key, without
 touching the pipeline.
 

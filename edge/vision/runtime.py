@@ -17,10 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import onnx
 import onnxruntime as ort
 
-from edge.vision.graph_fusion import fuse_for_cpu
 from firmware_config.inference import InferenceConfig
 
 log = logging.getLogger(__name__)
@@ -198,6 +196,11 @@ class SessionFactory:
         something to fuse (PP-OCR recognisers); the file on disk is never changed."""
         if not self.config.fuse_graphs:
             return str(path)
+        # `onnx` is imported only here: a device with fuse_graphs off never loads it
+        import onnx
+
+        from edge.vision.graph_fusion import fuse_for_cpu
+
         model = onnx.load(str(path))
         report = fuse_for_cpu(model)
         if not report.total:

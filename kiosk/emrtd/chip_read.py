@@ -1,7 +1,7 @@
 """From a card in the field to the typed, verified result.
 
 Runs the raw read (`session.CardReader`), hands the files to the LDS
-engineer's parsers and passive authentication (`kiosk.cccd`), and keeps the
+parsers and passive authentication (`kiosk.cccd`), and keeps the
 cost split the benchmark reports: time waiting for the card versus time in our
 own protocol code and in parsing/verification."""
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from ecdsa import curves
 
+from kiosk.cccd.dg14 import PaceInfo
 from kiosk.emrtd import ec
 from kiosk.emrtd.apdu import Command
-from kiosk.emrtd.cardaccess import PaceInfo
+from kiosk.emrtd.cardaccess import oid_bytes, pace_cipher, supported
 from kiosk.emrtd.channel import ApduChannel
 from kiosk.emrtd.crypto import (
     KDF_ENC,
@@ -69,8 +70,8 @@ def decrypt_nonce(k_pi: bytes, cipher: Cipher, z: bytes) -> bytes:
 
 def auth_token(info: PaceInfo, ks_mac: bytes, public_point: bytes) -> bytes:
     """T = MAC(KS_mac, public key data object of the *other* side's key)."""
-    data = encode_tlv(0x7F49, encode_tlv(0x06, info.oid_bytes) + encode_tlv(0x86, public_point))
-    if info.cipher is Cipher.DES3:
+    data = encode_tlv(0x7F49, encode_tlv(0x06, oid_bytes(info)) + encode_tlv(0x86, public_point))
+    if pace_cipher(info) is Cipher.DES3:
         return retail_mac(ks_mac, data)
     return aes_cmac8(ks_mac, data)
 
@@ -114,12 +115,12 @@ def perform_pace(
     channel: ApduChannel, info: PaceInfo, password: PacePassword, keygen: KeySource = ec.random_scalar
 ) -> SessionKeys:
     """Run PACE-GM and switch the channel to secure messaging (SSC = 0)."""
-    if not info.supported:
+    if not supported(info):
         raise ProtocolError(f"PACE variant {info.protocol} v{info.version} is not supported")
     assert info.parameter_id is not None
     curve = ec.curve_for(info.parameter_id)
-    cipher = info.cipher
-    mse = encode_tlv(0x80, info.oid_bytes) + encode_tlv(0x83, bytes([password.reference]))
+    cipher = pace_cipher(info)
+    mse = encode_tlv(0x80, oid_bytes(info)) + encode_tlv(0x83, bytes([password.reference]))
     channel.send(Command(0x00, 0x22, 0xC1, 0xA4, mse, name="MSE:Set AT"))
 
     z = _expect(_general_authenticate(channel, 0, b"", False, "nonce"), 0x80, "nonce")

@@ -3,7 +3,7 @@ dynamic authentication data, file headers).
 
 The byte-level decoding is asn1crypto's parser; this module only translates
 between its (class, constructed, number) triple and the raw tag integers the
-ICAO/ISO 7816 documents use (0x87, 0x7C, 0x7F49 ...). The LDS engineer's
+ICAO/ISO 7816 documents use (0x87, 0x7C, 0x7F49 ...). The package
 `kiosk.cccd` owns the parsing of the data-group contents themselves."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Face detectors as plug-ins: BlazeFace (near faces, ~2 ms), CenterFace (small and
-far faces) and YuNet (5 landmarks, for the face verifier). They only report where faces are; face pixels stay on the device unless
+"""Face detectors as plug-ins: BlazeFace (near faces, the cheaper one), CenterFace
+(small and far faces) and YuNet (5 landmarks, for the face verifier). They only report
+where faces are; face pixels stay on the device unless
 the configuration explicitly asks for crops."""
 
 from edge.vision.faces.blazeface import BlazeFaceDetector

@@ -1,7 +1,7 @@
 """BlazeFace (MediaPipe "front" 128x128 model; the "back" 256x256 one also works) as
 a face-detector plug-in.
 
-Fast (about 2 ms) and good for faces that fill a good part of the frame, such as a
+Cheap to run and good for faces that fill a good part of the frame, such as a
 person standing at a kiosk; it misses small, distant faces (use CenterFace there).
 The model predicts, for each of 896 fixed anchors (2 per cell of a 16x16 grid at
 stride 8, 6 per cell of an 8x8 grid at stride 16), a score logit and a box + six
@@ -16,10 +16,11 @@ from typing import ClassVar
 import cv2
 import numpy as np
 
-from edge.vision.faces.common import faces_in_frame, letterbox, resolve_model, weighted_nms
+from edge.vision.faces.common import faces_in_frame, letterbox, weighted_nms
 from edge.vision.plugins import Detection, Detector
 from edge.vision.runtime import SessionFactory
 from firmware_config.vision import BlazeFaceConfig
+from models.manifest import resolve_model
 
 GRIDS_AND_ANCHORS = ((16, 2), (8, 6))  # cells per side and anchors per cell, in output order
 

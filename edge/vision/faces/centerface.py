@@ -14,10 +14,11 @@ from typing import ClassVar
 import cv2
 import numpy as np
 
-from edge.vision.faces.common import Letterbox, faces_in_frame, resolve_model, weighted_nms
+from edge.vision.faces.common import Letterbox, faces_in_frame, weighted_nms
 from edge.vision.plugins import Detection, Detector
 from edge.vision.runtime import SessionFactory
 from firmware_config.vision import CenterFaceConfig
+from models.manifest import resolve_model
 
 STRIDE = 4
 ALIGN = 32

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 
 from edge.vision.plugins import Detection
-
-
-def resolve_model(ref: str) -> Path:
-    """A config `model` value is either a manifest name (weights fetched at setup into
-    models/weights/) or an explicit path to an .onnx file a team brings itself."""
-    if ref.endswith(".onnx") or "/" in ref:
-        return Path(ref)
-    from models.manifest import model_path
-
-    return model_path(ref)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ PRIORS = {"pdLd": 0.0, "pdMDd": -1.0, "pdL": -1.5, "pdLL": -2.5, "pdLLdddd": -1.
 
 
 @dataclass(frozen=True)
-class PlateCandidate:
+class GrammarCandidate:
     plate: PlateText
     confidence: float  # weakest character's probability
     score_gap: float  # nats between unconstrained and grammar-constrained reading
@@ -43,7 +43,7 @@ class GrammarDecoder:
             self._alphabets[key] = PlateAlphabet(alphabet)
         return self._alphabets[key]
 
-    def decode(self, reads: list[TextRead], layout: Layout, top_k: int = 3) -> list[PlateCandidate]:
+    def decode(self, reads: list[TextRead], layout: Layout, top_k: int = 3) -> list[GrammarCandidate]:
         if any(r.probs is None or r.alphabet is None for r in reads):
             return _from_strings(reads, layout)
         pa = self._alphabet(reads[0].alphabet)  # type: ignore[arg-type]
@@ -56,7 +56,7 @@ class GrammarDecoder:
             bottoms = decode_line(lps[1], BOTTOM_LINE)[:2]
             combos = [((t, b), t.score + b.score) for t in tops for b in bottoms]
         dash = _dash_seen(reads[0], pa)
-        out: list[PlateCandidate] = []
+        out: list[GrammarCandidate] = []
         seen: set[str] = set()
         for lines, score in sorted(combos, key=lambda c: -c[1]):
             head = lines[0]
@@ -74,7 +74,7 @@ class GrammarDecoder:
                 continue
             seen.add(plate.compact)
             conf = min(c for line in lines for c in line.char_conf)
-            out.append(PlateCandidate(plate, conf, max(0.0, ceiling - score)))
+            out.append(GrammarCandidate(plate, conf, max(0.0, ceiling - score)))
             if len(out) >= top_k:
                 break
         return out
@@ -100,8 +100,8 @@ def _dash_seen(read: TextRead, pa: PlateAlphabet) -> bool:
     return bool(read.probs[:, pa.dash_col].max() > 0.3)
 
 
-def _from_strings(reads: list[TextRead], layout: Layout) -> list[PlateCandidate]:
+def _from_strings(reads: list[TextRead], layout: Layout) -> list[GrammarCandidate]:
     joined = "-".join(r.text for r in reads) if layout == "two_line" and len(reads) == 2 else reads[0].text
     kind = "car" if layout == "one_line" else None
     conf = min((r.confidence for r in reads), default=0.0)
-    return [PlateCandidate(p, conf, float(n)) for n, p in fix_candidates(joined, kind)[:3]]
+    return [GrammarCandidate(p, conf, float(n)) for n, p in fix_candidates(joined, kind)[:3]]

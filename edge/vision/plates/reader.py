@@ -18,7 +18,7 @@ import numpy as np
 
 from edge.vision.plates.deskew import level_text
 from edge.vision.plates.lines import Layout, line_sets
-from edge.vision.plates.plate_decode import GrammarDecoder, PlateCandidate
+from edge.vision.plates.plate_decode import GrammarCandidate, GrammarDecoder
 from edge.vision.plates.reject import plate_like
 from edge.vision.plugins import Box, Detector, TextRead, TextRecognizer
 from firmware_config.plates import PlateReaderConfig
@@ -91,7 +91,7 @@ class PlateReader:
                 jobs.append((i, layout, len(texts) + len(lines), len(split)))
                 lines.extend(split)
             texts.extend(self.recognizer.read(lines))
-        best: list[tuple[Layout, list[PlateCandidate]] | None] = [None] * len(crops)
+        best: list[tuple[Layout, list[GrammarCandidate]] | None] = [None] * len(crops)
         for i, layout, start, count in jobs:
             cands = self.decoder.decode(texts[start : start + count], layout)
             current = best[i]
@@ -101,13 +101,13 @@ class PlateReader:
             self._accept(crop, *choice) if choice else None for crop, choice in zip(crops, best, strict=True)
         ]
 
-    def _plausible(self, cands: list[PlateCandidate]) -> bool:
+    def _plausible(self, cands: list[GrammarCandidate]) -> bool:
         return bool(cands) and (
             cands[0].confidence >= self.config.min_confidence
             and cands[0].score_gap <= self.config.max_score_gap
         )
 
-    def _better(self, cands: list[PlateCandidate], current: list[PlateCandidate]) -> bool:
+    def _better(self, cands: list[GrammarCandidate], current: list[GrammarCandidate]) -> bool:
         """Whether one layout's reading beats another's. A reading that would be
         rejected as non-plate text never beats one that passes (a one-line plate split
         in two still yields confident glyphs, just not plate text); among acceptable
@@ -123,7 +123,7 @@ class PlateReader:
             return cands[0].score_gap < current[0].score_gap
         return cands[0].confidence > current[0].confidence
 
-    def _accept(self, crop: np.ndarray, layout: Layout, cands: list[PlateCandidate]) -> PlateRead | None:
+    def _accept(self, crop: np.ndarray, layout: Layout, cands: list[GrammarCandidate]) -> PlateRead | None:
         if not cands:
             return None
         best = cands[0]

@@ -3,7 +3,7 @@
 Input [1,3,H,W] RGB/255, letterboxed (aspect kept, grey 114 padding centred);
 output [1, 4+classes, N] rows (cx, cy, w, h, class scores...) in input pixels, no
 objectness. Our own plate detector (`models/train/plate_detector.py`) is exported in
-this layout, and so is any team's YOLO plate model, so either drops in by config."""
+this layout, and so is any other YOLO plate model, so either drops in by config."""
 
 from __future__ import annotations
 

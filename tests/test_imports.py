@@ -111,3 +111,20 @@ def test_onnx_is_loaded_only_for_graph_fusion() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_every_runtime_module_imports_with_devkit_absent() -> None:
+    # What a production install without devkit/ would do: import everything the daemon
+    # and the technician commands are made of, with `devkit` unimportable.
+    import subprocess
+    import sys
+
+    modules = sorted(_module_name(p) for p in _runtime_files())
+    code = (
+        "import importlib, sys\n"
+        "sys.modules['devkit'] = None  # any import of it raises ImportError\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]

@@ -10,6 +10,8 @@ from pydantic import Field
 
 from firmware_config.base import Section
 
+NO_GAP_CHECK = 10_000.0  # nats; no plate read is that far off its grammar, so this value means "off"
+
 
 class YoloPlateDetectorConfig(Section):
     type: Literal["yolo"] = Field(
@@ -104,9 +106,10 @@ class PlateReaderConfig(Section):
     max_score_gap: float = Field(
         default=12.0,
         gt=0,
-        le=1000,
+        le=NO_GAP_CHECK,
         description="Reject as non-plate when the grammar-constrained reading is this many "
-        "nats less likely than the unconstrained one (text that fits no plate format).",
+        "nats less likely than the unconstrained one (text that fits no plate format); "
+        f"{NO_GAP_CHECK} (the largest value) turns the check off.",
     )
     weak_detection_score: float = Field(
         default=0.7,

@@ -6,8 +6,6 @@ keeping every real plate."""
 
 from __future__ import annotations
 
-import math
-
 import cv2
 import pytest
 
@@ -15,7 +13,7 @@ from edge.vision.models import registries
 from edge.vision.plates.reader import PlateReader
 from edge.vision.plates.reject import plate_like
 from edge.vision.runtime import SessionFactory
-from firmware_config.plates import PlateReaderConfig
+from firmware_config.plates import NO_GAP_CHECK, PlateReaderConfig
 from models.train.scene_eval import iou, to_720p
 from models.train.split import split_scenes
 
@@ -51,7 +49,7 @@ def _count(reader: PlateReader, scenes) -> tuple[int, int, int]:
 
 def test_weak_detections_need_a_confident_reading(models, held_out_720p):
     detector, recognizer = models
-    sure = PlateReaderConfig(min_confidence=0.0, max_score_gap=math.inf)
+    sure = PlateReaderConfig(min_confidence=0.0, max_score_gap=NO_GAP_CHECK)
     without = PlateReader(detector, recognizer, sure.model_copy(update={"weak_detection_score": 0.0}))
     found, total, extra = _count(without, held_out_720p)
     assert total >= 40 and found == total

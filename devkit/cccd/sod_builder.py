@@ -21,6 +21,7 @@ from kiosk.cccd.tlv import encode_tlv
 SignerKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 _CRYPTO_HASHES = {
     "sha1": hashes.SHA1,
+    "sha224": hashes.SHA224,
     "sha256": hashes.SHA256,
     "sha384": hashes.SHA384,
     "sha512": hashes.SHA512,

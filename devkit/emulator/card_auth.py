@@ -21,7 +21,7 @@ from kiosk.emrtd.apdu import Command
 from kiosk.emrtd.bac import document_keys, session_keys
 from kiosk.emrtd.cardaccess import oid_bytes, pace_cipher
 from kiosk.emrtd.crypto import KDF_ENC, KDF_MAC, Cipher, aes_cbc, des3_cbc, kdf, retail_mac
-from kiosk.emrtd.errors import ProtocolError
+from kiosk.emrtd.errors import MalformedResponseError, ProtocolError
 from kiosk.emrtd.pace import PASSWORD_CAN, PASSWORD_MRZ, PacePassword, auth_token
 from kiosk.emrtd.sm import SessionKeys
 from kiosk.emrtd.tlv import encode_tlv, find_tlv
@@ -89,7 +89,7 @@ class PaceCard:
         try:
             oid = find_tlv(cmd.data, 0x80)
             ref = find_tlv(cmd.data, 0x83)
-        except ValueError:
+        except MalformedResponseError:
             return b"", SW_WRONG_DATA, None
         if oid != oid_bytes(self._info) or not ref or ref[0] not in self._passwords:
             return b"", SW_WRONG_DATA, None
@@ -105,7 +105,7 @@ class PaceCard:
             if inner is None:
                 raise ValueError("no 7C")
             return self._step(state, inner)
-        except (ValueError, ProtocolError):
+        except (ValueError, ProtocolError, MalformedResponseError):
             self._state = None
             return b"", SW_WRONG_DATA, None
 

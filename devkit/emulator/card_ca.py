@@ -17,6 +17,7 @@ from devkit.cccd.sod_builder import build_sod
 from devkit.cccd.test_pki import TestPki
 from kiosk.emrtd.apdu import Command
 from kiosk.emrtd.chip_auth import CA_CIPHERS, ID_PK_ECDH, session_keys_from_secret
+from kiosk.emrtd.errors import MalformedResponseError
 from kiosk.emrtd.sm import SessionKeys
 from kiosk.emrtd.tlv import encode_tlv, find_tlv
 
@@ -68,7 +69,7 @@ class ChipAuthCard:
     def set_at(self, cmd: Command) -> Answer:
         try:
             oid = find_tlv(cmd.data, 0x80)
-        except ValueError:
+        except MalformedResponseError:
             oid = None
         known = {core.ObjectIdentifier(p).contents: p for p in CA_CIPHERS}
         if oid not in known:
@@ -84,7 +85,7 @@ class ChipAuthCard:
             if protocol is None or point is None:
                 return b"", SW_CONDITIONS, None
             return encode_tlv(0x7C, b""), SW_OK, self._agree(point, protocol)
-        except ValueError:
+        except (ValueError, MalformedResponseError):  # bad point, or bad data objects
             return b"", SW_WRONG_DATA, None
 
     def set_kat(self, cmd: Command) -> Answer:
@@ -93,5 +94,5 @@ class ChipAuthCard:
             if point is None:
                 return b"", SW_WRONG_DATA, None
             return b"", SW_OK, self._agree(point, CA_3DES)
-        except ValueError:
+        except (ValueError, MalformedResponseError):  # bad point, or bad data objects
             return b"", SW_WRONG_DATA, None

@@ -10,7 +10,7 @@ import hmac
 
 from kiosk.emrtd.apdu import Command
 from kiosk.emrtd.crypto import pad
-from kiosk.emrtd.errors import SecureMessagingError
+from kiosk.emrtd.errors import MalformedResponseError, SecureMessagingError
 from kiosk.emrtd.sm import SessionKeys
 from kiosk.emrtd.tlv import encode_tlv, iter_tlv
 
@@ -26,7 +26,7 @@ def unwrap_command(keys: SessionKeys, cmd: Command) -> Command:
     mac: bytes | None = None
     try:
         objects = list(iter_tlv(cmd.data))
-    except ValueError as exc:
+    except MalformedResponseError as exc:
         raise SecureMessagingError(f"malformed protected command: {exc}") from None
     encrypted = b""
     for tag, value, raw in objects:

@@ -29,7 +29,7 @@ from kiosk.emrtd.crypto import (
     kdf,
     retail_mac,
 )
-from kiosk.emrtd.errors import AccessDeniedError, ProtocolError, StatusWordError
+from kiosk.emrtd.errors import AccessDeniedError, MalformedResponseError, ProtocolError, StatusWordError
 from kiosk.emrtd.sm import SessionKeys
 from kiosk.emrtd.tlv import encode_tlv, find_tlv
 
@@ -94,7 +94,7 @@ def _general_authenticate(channel: ApduChannel, tag: int, value: bytes, last: bo
         raise
     try:
         inner = find_tlv(data, 0x7C)
-    except ValueError:
+    except MalformedResponseError:
         inner = None
     if inner is None:
         raise ProtocolError(f"PACE {step}: answer lacks dynamic authentication data (7C)")
@@ -104,7 +104,7 @@ def _general_authenticate(channel: ApduChannel, tag: int, value: bytes, last: bo
 def _expect(inner: bytes, tag: int, step: str) -> bytes:
     try:
         value = find_tlv(inner, tag)
-    except ValueError:
+    except MalformedResponseError:
         value = None
     if value is None:
         raise ProtocolError(f"PACE {step}: answer lacks data object {tag:02X}")

@@ -11,7 +11,7 @@ import hmac
 
 from kiosk.emrtd.apdu import MAX_SHORT_NE, Command, Response
 from kiosk.emrtd.crypto import Cipher, aes_cbc, aes_cmac8, aes_ecb, des3_cbc, pad, retail_mac, unpad
-from kiosk.emrtd.errors import SecureMessagingError
+from kiosk.emrtd.errors import MalformedResponseError, SecureMessagingError
 from kiosk.emrtd.tlv import encode_tlv, iter_tlv
 
 
@@ -98,7 +98,7 @@ class SecureChannel:
             return resp
         try:
             objects = list(iter_tlv(resp.data))
-        except ValueError as exc:
+        except MalformedResponseError as exc:
             raise SecureMessagingError(f"malformed secure-messaging response: {exc}") from None
         encrypted: bytes | None = None
         sw_value: bytes | None = None

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 
 from asn1crypto import parser
 
+from kiosk.emrtd.errors import MalformedResponseError
+
 
 def _tag_to_triple(tag: int) -> tuple[int, int, int]:
     raw = tag.to_bytes((tag.bit_length() + 7) // 8 or 1, "big")
@@ -42,16 +44,20 @@ def encode_tlv(tag: int, value: bytes) -> bytes:
 
 def iter_tlv(data: bytes) -> Iterator[tuple[int, bytes, bytes]]:
     """Yield (tag, value, raw encoding) for each object in `data`; any
-    malformation raises ValueError (asn1crypto's own error type)."""
+    malformation raises MalformedResponseError (the data comes from the card, so it
+    is the card's answer that is malformed, and callers catch one typed error)."""
     pointer = 0
     while pointer < len(data):
         if data[pointer] in (0x00, 0xFF):  # inter-object padding allowed by 7816-4
             pointer += 1
             continue
-        _, _, _, header, contents, trailer = parser.parse(data[pointer:])
+        try:
+            _, _, _, header, contents, trailer = parser.parse(data[pointer:])
+        except ValueError as exc:  # asn1crypto reports every malformation this way
+            raise MalformedResponseError(f"malformed data object: {exc}") from None
         new_pointer = pointer + len(header) + len(contents) + len(trailer)
         if trailer:
-            raise ValueError("indefinite lengths are not used in card protocol data")
+            raise MalformedResponseError("indefinite lengths are not used in card protocol data")
         yield _header_tag(header), contents, data[pointer:new_pointer]
         pointer = new_pointer
 

@@ -31,7 +31,7 @@ from edge.vision.plates.reader import PlateReader
 from edge.vision.plates.reject import plate_like
 from edge.vision.runtime import SessionFactory
 from firmware_config.inference import InferenceConfig
-from firmware_config.plates import PlateReaderConfig
+from firmware_config.plates import NO_GAP_CHECK, PlateReaderConfig
 from models.train.scene_eval import BoxRead, scene_reads
 from models.train.split import split_scenes
 
@@ -43,7 +43,7 @@ def training_boxes(dataset: Path, recognizer_model: str | None) -> list[BoxRead]
     """Every detector box read as plate text on the training-split frames."""
     sessions = SessionFactory(InferenceConfig(intra_op_threads=1))
     detectors, recognizers = registries()
-    cfg = PlateReaderConfig(min_confidence=0.0, max_score_gap=math.inf, weak_detection_score=0.0)
+    cfg = PlateReaderConfig(min_confidence=0.0, max_score_gap=NO_GAP_CHECK, weak_detection_score=0.0)
     if recognizer_model:
         cfg = cfg.model_copy(
             update={"recognizer": cfg.recognizer.model_copy(update={"model": recognizer_model})}

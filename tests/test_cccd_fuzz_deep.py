@@ -21,19 +21,8 @@ from asn1crypto import algos, cms, core
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from devkit.cccd import testcard as card
 from devkit.cccd.sod_builder import build_sod
-from devkit.cccd.testcard import (
-    FID_CARD_ACCESS,
-    FID_COM,
-    FID_DG1,
-    FID_DG2,
-    FID_DG13,
-    FID_DG15,
-    FID_SOD,
-    TestPerson,
-    TestPki,
-    build_card_files,
-)
 from kiosk.cccd import parse_com, parse_dg1, parse_dg2, parse_dg13
 from kiosk.cccd.dg14 import parse_dg14, parse_security_infos
 from kiosk.cccd.dg15 import parse_dg15
@@ -52,7 +41,7 @@ from kiosk.emrtd.tlv import iter_tlv
 
 pytestmark = pytest.mark.slow
 
-N = int(os.environ.get("CCCD_FUZZ_DEEP_EXAMPLES", "250"))
+N = int(os.environ.get("CCCD_FUZZ_DEEP_EXAMPLES", "750"))
 DEEP = settings(
     derandomize=True,
     deadline=None,
@@ -60,44 +49,44 @@ DEEP = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
 )
 TYPED = (LdsError, EmrtdError)
-PERSON = TestPerson.default()
+PERSON = card.TestPerson.default()
 DIGESTS = ("sha1", "sha224", "sha256", "sha384", "sha512")
 
 
 @cache
-def _pkis(directory: str) -> dict[str, tuple[TestPki, TrustStore]]:
+def _pkis(directory: str) -> dict[str, tuple[card.TestPki, TrustStore]]:
     out = {}
     for kind in ("ec", "rsa", "rsa-pss"):
-        pki = TestPki.generate(os.path.join(directory, kind), key_type=kind)
+        pki = card.TestPki.generate(os.path.join(directory, kind), key_type=kind)
         out[kind] = (pki, TrustStore.from_directory(pki.trust_dir))
     return out
 
 
 @pytest.fixture(scope="module")
-def pkis(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[TestPki, TrustStore]]:
+def pkis(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[card.TestPki, TrustStore]]:
     return _pkis(str(tmp_path_factory.mktemp("deep-fuzz-pki")))
 
 
 @pytest.fixture(scope="module")
 def files(pkis) -> dict[int, bytes]:
     pki, _ = pkis["ec"]
-    return build_card_files(PERSON, pki, aa_key=pki.ds_key)
+    return card.build_card_files(PERSON, pki, aa_key=pki.ds_key)
 
 
 # (name, parser, outer tag its input carries, file id of a valid sample)
 PARSERS: list[tuple[str, Callable[[bytes], object], int | None, int | None]] = [
-    ("parse_all", parse_all, None, FID_DG13),
-    ("parse_com", parse_com, 0x60, FID_COM),
-    ("parse_dg1", parse_dg1, 0x61, FID_DG1),
-    ("parse_dg2", parse_dg2, 0x75, FID_DG2),
-    ("parse_dg13", parse_dg13, 0x6D, FID_DG13),
+    ("parse_all", parse_all, None, card.FID_DG13),
+    ("parse_com", parse_com, 0x60, card.FID_COM),
+    ("parse_dg1", parse_dg1, 0x61, card.FID_DG1),
+    ("parse_dg2", parse_dg2, 0x75, card.FID_DG2),
+    ("parse_dg13", parse_dg13, 0x6D, card.FID_DG13),
     ("parse_dg14", parse_dg14, 0x6E, None),
-    ("parse_dg15", parse_dg15, 0x6F, FID_DG15),
-    ("parse_security_infos", parse_security_infos, 0x31, FID_CARD_ACCESS),
-    ("parse_card_access", parse_card_access, 0x31, FID_CARD_ACCESS),
-    ("parse_sod", parse_sod, SOD_TAG, FID_SOD),
+    ("parse_dg15", parse_dg15, 0x6F, card.FID_DG15),
+    ("parse_security_infos", parse_security_infos, 0x31, card.FID_CARD_ACCESS),
+    ("parse_card_access", parse_card_access, 0x31, card.FID_CARD_ACCESS),
+    ("parse_sod", parse_sod, SOD_TAG, card.FID_SOD),
     ("load_chip_key", load_chip_key, 0x30, None),
-    ("iter_tlv", lambda data: list(iter_tlv(data)), None, FID_DG1),
+    ("iter_tlv", lambda data: list(iter_tlv(data)), None, card.FID_DG1),
     ("response", Response.decode, None, None),
 ]
 IDS = [name for name, *_ in PARSERS]
@@ -191,7 +180,7 @@ def _sod_info(sod: bytes) -> cms.ContentInfo:
 
 
 def _groups(files: dict[int, bytes]) -> dict[int, bytes]:
-    return {1: files[FID_DG1], 13: files[FID_DG13]}
+    return {1: files[card.FID_DG1], 13: files[card.FID_DG13]}
 
 
 @pytest.mark.parametrize("digest", DIGESTS)

@@ -4,7 +4,7 @@ zxing-cpp (PyPI `zxing-cpp`, Apache-2.0) reads the frame; when that fails, an
 unsharp-masked copy: a card held at arm's length gives small, slightly blurred,
 tilted, glare-spotted codes, and sharpening rescues the blurred ones. On our
 rendered card fronts zxing-cpp read blurred and glare-spotted codes that
-OpenCV's QRCodeDetector missed, at ~2-3 ms a frame against ~50 ms. Only text
+OpenCV's QRCodeDetector missed, and in a fraction of its time. Only text
 that parses as a CCCD QR is accepted: a payment QR or a price tag in view is
 ignored."""
 

@@ -13,6 +13,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 from edge.clock import ClockStatus
@@ -32,8 +33,17 @@ class Service(Protocol):
 
 
 class Daemon:
-    def __init__(self, config: EdgeConfig, *, notifier: SystemdNotifier | None = None) -> None:
+    def __init__(
+        self,
+        config: EdgeConfig,
+        *,
+        notifier: SystemdNotifier | None = None,
+        vision_factory: Callable[..., Service] | None = None,
+    ) -> None:
+        """`vision_factory` builds the vision producer with VisionService's arguments;
+        the soak bench passes one with stand-in models and frame sources."""
         self.config = config
+        self._vision_factory = vision_factory
         self.notifier = notifier or SystemdNotifier()
         self.stop_requested = threading.Event()
         self._clock = ClockStatus()
@@ -71,10 +81,9 @@ class Daemon:
         if cfg.cameras and cfg.vision is not None and cfg.vision.enabled:
             from edge.vision.pipeline import VisionService
 
+            make = self._vision_factory or VisionService
             try:
-                self.producers["vision"] = VisionService(
-                    cfg.vision, cfg.cameras, self._append, clock=self._clock
-                )
+                self.producers["vision"] = make(cfg.vision, cfg.cameras, self._append, clock=self._clock)
             except Exception as exc:  # missing weights, unusable model file, bad execution provider
                 raise StartupError(f"cannot set up the vision pipeline: {exc}") from exc
         if cfg.kiosk is not None and cfg.device.role in KIOSK_ROLES:

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from drivers.backoff import Backoff
 from drivers.camera.frame import Frame, FrameQueue
 from drivers.camera.source_base import CorruptFrame, FrameSource, SourceError, StreamEnded, StreamStalled
+from drivers.camera.timing import CaptureClock, SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class Camera:
         max_fps: float | None = None,
         backoff: Backoff | None = None,
         max_corrupt_run: int = 25,
+        clock: CaptureClock | None = None,
     ) -> None:
         self.camera_id = camera_id
         self._opener = opener
@@ -77,6 +79,7 @@ class Camera:
         self._min_interval = 1.0 / max_fps if max_fps else 0.0
         self._backoff = backoff or Backoff(0.5, 30.0)
         self._max_corrupt_run = max_corrupt_run
+        self._clock = clock or SystemClock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"camera-{camera_id}", daemon=True)
         self._lock = threading.Lock()
@@ -134,7 +137,7 @@ class Camera:
                 open_failures=c["open_failures"],
                 queue_depth=len(self.queue),
                 last_error=self._last_error,
-                last_frame_age_s=None if last is None else time.monotonic() - last,
+                last_frame_age_s=None if last is None else self._clock.monotonic() - last,
             )
 
     # -- capture thread --------------------------------------------------------
@@ -212,7 +215,7 @@ class Camera:
                 self._count("disconnects", f"{type(exc).__name__}: {exc}")
                 log.warning("camera %s: source failed: %s", self.camera_id, exc)
                 return False
-            now = time.monotonic()
+            now = self._clock.monotonic()
             corrupt_run = 0
             self._backoff.reset()
             self._count("captured")
@@ -235,10 +238,10 @@ class Camera:
     def _sleep_backoff(self) -> None:
         delay = self._backoff.next_delay()
         self._set_state(CameraState.BACKOFF)
-        deadline = time.monotonic() + delay
+        deadline = self._clock.monotonic() + delay
         while not self._stop.is_set():
-            left = deadline - time.monotonic()
+            left = deadline - self._clock.monotonic()
             if left <= 0:
                 return
-            self._beat = time.monotonic()
-            self._stop.wait(min(left, 1.0))
+            self._beat = time.monotonic()  # the watchdog's heartbeat stays on real time
+            self._clock.wait(self._stop, min(left, 1.0))

@@ -74,9 +74,15 @@ def build_camera(cfg: CameraConfig) -> Camera:
 class CameraLane:
     """Everything that is per camera: capture, gate, tracker, presence, counters."""
 
-    def __init__(self, cfg: CameraConfig, vision: VisionConfig, clock_synced: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        cfg: CameraConfig,
+        vision: VisionConfig,
+        clock_synced: Callable[[], bool],
+        camera_factory: Callable[[CameraConfig], Camera] = build_camera,
+    ) -> None:
         self.cfg = cfg
-        self.camera = build_camera(cfg)
+        self.camera = camera_factory(cfg)
         m = cfg.motion
         self.gate = (
             MotionGate(
@@ -113,7 +119,10 @@ class VisionService:
         *,
         clock: ClockLike | None = None,
         models: VisionModels | None = None,
+        camera_factory: Callable[[CameraConfig], Camera] = build_camera,
     ) -> None:
+        """`models` and `camera_factory` replace the model files and the camera
+        sources (tests, the soak bench); the daemon passes neither."""
         self.config = config
         self._append: Callable[[EventDraft], object] = getattr(outbox, "append", outbox)
         self._clock_synced: Callable[[], bool] = clock.synchronised if clock is not None else (lambda: False)
@@ -125,7 +134,7 @@ class VisionService:
         except (ModelLoadError, LookupError, ValueError) as exc:
             raise VisionStartupError(f"vision models: {exc}") from exc
         self.plate_events = PlateEventBuilder(config.plate_events, clock_synced=self._clock_synced)
-        self.lanes = [CameraLane(c, config, self._clock_synced) for c in cameras]
+        self.lanes = [CameraLane(c, config, self._clock_synced, camera_factory) for c in cameras]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="vision-inference", daemon=True)
         self._beat = time.monotonic()

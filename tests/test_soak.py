@@ -1,0 +1,29 @@
+"""The soak (bench/soak.py) with smaller numbers: the daemon in its own process
+through tens of thousands of frames and thousands of plate texts, a camera
+unreachable for ten simulated hours (more retries than the old backoff survived),
+the broker frozen and stopped, the outbox at its quota. No thread may die, nothing
+may be lost, memory may not creep."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from bench.soak import RSS_TARGET_MB, run_soak
+from devkit.mosquitto import MOSQUITTO
+
+pytestmark = [pytest.mark.slow, pytest.mark.broker]
+
+
+@pytest.mark.skipif(shutil.which(MOSQUITTO) is None, reason="mosquitto is not installed")
+def test_small_soak_keeps_threads_events_and_memory() -> None:
+    result = run_soak(80_000, 8_000, outage_hours=10.0, warmup=0.5)
+    fin = result.final
+    assert fin, "the daemon process gave no final report"
+    assert fin["frames_served"] == 80_000 and fin["distinct_texts"] == 8_000
+    assert fin["open_refused"] > 1100  # ten hours of 30 s retries: past where the old backoff overflowed
+    assert result.thread_deaths == []
+    assert result.lost_events == 0, fin["ledger"]
+    assert fin["ledger"]["evicted_total"] > 0  # the outbox did reach its quota
+    assert result.rss_growth_mb <= RSS_TARGET_MB, (result.warmup_rss_mb, [s.rss_mb for s in result.samples])

@@ -8,7 +8,7 @@ decisions and model names only, unless `include_face_images` says otherwise."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -43,13 +43,16 @@ class QualityConfig(Section):
         le=1,
         description="Largest sideways nose offset (fraction of the eye distance) of a face looking at the camera.",
     )
-    pitch_range: tuple[float, float] = Field(
-        default=(0.25, 0.8),
-        description="Nose height between eyes (0) and mouth (1) that counts as looking straight ahead.",
+    pitch_range: tuple[Annotated[float, Field(ge=-0.5, le=1.5)], Annotated[float, Field(ge=-0.5, le=1.5)]] = (
+        Field(
+            default=(0.25, 0.8),
+            description="Nose height between eyes (0) and mouth (1) that counts as looking straight ahead.",
+        )
     )
     min_sharpness: float = Field(
         default=60.0,
         ge=0,
+        le=1e6,  # the Laplacian of 8-bit pixels stays within +-1020
         description="Variance of the Laplacian of the aligned 112x112 face below which it is blurred.",
     )
     min_brightness: float = Field(

@@ -56,7 +56,7 @@ class CenterFaceConfig(Section):
 
 class YuNetConfig(Section):
     """OpenCV model zoo YuNet: faces with 5 landmarks (eyes, nose tip, mouth corners), as the face
-    verifier needs for alignment; ~2 ms at 320x320, ~7 ms at 640x640 on the 2-core dev VM."""
+    verifier needs for alignment; cheaper at 320x320 than at 640x640 (bench/face.py)."""
 
     type: Literal["yunet"] = Field(description="Backend type key.")
     model: ModelRef = "yunet_2023mar"

@@ -133,7 +133,7 @@ def dequantize_weights(src: Path, dst: Path, *, free_spatial: bool = False) -> N
 
     The OpenCV model zoo's `*_int8bq` files keep weights as int8 blocks and
     dequantise them with a DequantizeLinear node on every run; onnxruntime runs
-    SFace that way 6-7x slower than with the same weights stored as float32, and
+    SFace that way several times slower than with the same weights stored as float32, and
     refuses YuNet's per-tensor biases that carry a `block_size`. Folding each
     constant DequantizeLinear gives exactly the weights the quantised graph computes
     with (same embeddings), at about 3.6x the file size. Graph inputs that are

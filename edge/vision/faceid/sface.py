@@ -14,10 +14,10 @@ from typing import ClassVar
 import numpy as np
 
 from edge.vision.faceid.align import ARCFACE_112, align_face
-from edge.vision.faces.common import resolve_model
 from edge.vision.plugins import FaceEmbedder
 from edge.vision.runtime import SessionFactory
 from firmware_config.faceid import SFaceConfig
+from models.manifest import resolve_model
 
 
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:

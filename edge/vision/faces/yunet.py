@@ -16,10 +16,10 @@ from typing import ClassVar
 import cv2
 import numpy as np
 
-from edge.vision.faces.common import resolve_model
 from edge.vision.plugins import Detection, Detector
 from edge.vision.runtime import SessionFactory
 from firmware_config.vision import YuNetConfig
+from models.manifest import resolve_model
 
 STRIDES = (8, 16, 32)
 

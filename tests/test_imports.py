@@ -24,10 +24,31 @@ def _runtime_files() -> list[Path]:
     return [p for p in files if not any(str(p.relative_to(ROOT)).startswith(n) for n in NOT_RUNTIME)]
 
 
+def _is_type_checking(node: ast.AST) -> bool:
+    test = getattr(node, "test", None)
+    return isinstance(node, ast.If) and (
+        (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING")
+        or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+    )
+
+
+def _runtime_nodes(tree: ast.AST):
+    """Every node except those under `if TYPE_CHECKING:` (never imported at run time)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        if _is_type_checking(node):
+            stack.extend(node.orelse)  # type: ignore[attr-defined]
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+
+
 def _imports(path: Path, known: set[str]) -> set[str]:
-    """Modules `path` imports (absolute names; `from a import b` is a.b when b is a module)."""
+    """Modules `path` imports at run time (absolute names; `from a import b` is a.b when b
+    is a module); imports only for type checkers are left out."""
     out: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             out.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:

@@ -133,6 +133,9 @@ class FormField:
     choices: tuple[tuple[str, str], ...] = ()  # (code, label key) for kind == "choice"
     value: str = ""  # current value (pre-filled or as last submitted)
     error: str | None = None  # message key of the last validation error
+    # Display only: (code, text) as configured on the device, for a choice whose label key
+    # the page cannot translate (an installer's own reason-of-stay code). Never sent on.
+    choice_texts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,10 @@ class PreviewItem:
 
     label: str
     value: str
+    # Display only: what a coded value means in the device's configured words (a
+    # reason-of-stay code's label), shown beside the value when the page has no
+    # translation of its own. Not part of what is sent.
+    meaning: str = ""
 
 
 @dataclass(frozen=True)

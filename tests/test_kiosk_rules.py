@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from edge.events import EventDraft
 from edge.kiosk.board import ScreenBoard
 from edge.kiosk.deadline import due_by
-from edge.kiosk.forms import validate_pawn, validate_stay
+from edge.kiosk.forms import stay_form, validate_pawn, validate_stay
 from edge.kiosk.pin import LOCKOUT_S, MAX_WRONG, PinChecker, PinFormatError, hash_pin
+from edge.kiosk.records import preview
 from kiosk.cccd.pa_result import (
     ChainVerdict,
     HashVerdict,
@@ -93,6 +95,18 @@ def test_stay_form_validation() -> None:
     assert validate_pawn({"contract_reference": "HĐ-1", "asset_description": 5})[2] == {
         "asset_description": "form.not_text"
     }
+
+
+def test_an_installers_own_reason_code_reaches_the_screen_with_its_configured_label() -> None:
+    reasons = {"1": "Du lịch", "20": "Khác", "31": "Lao động thời vụ"}  # "31": added by the installer
+    reason = {f.name: f for f in stay_form(reasons)}["reason"]
+    assert reason.choices == (("1", "reason.1"), ("20", "reason.20"), ("31", "reason.31"))
+    assert dict(reason.choice_texts) == reasons  # the page's fallback where it has no translation
+    draft = EventDraft("stay_notification", {"guest": {"full_name": "A"}, "room": "2", "reason_code": "31"})
+    shown = {item.label: item for item in preview(draft, reasons)}
+    assert shown["field.reason_code"].value == "31"  # sent as the code ...
+    assert shown["field.reason_code"].meaning == "Lao động thời vụ"  # ... shown with its label
+    assert shown["field.room"].meaning == ""
 
 
 def _pa(chain: ChainVerdict, hashes: HashVerdict = HashVerdict.OK) -> PassiveAuthResult:

@@ -264,7 +264,9 @@ class CheckIn:
 
     def consent(self, draft: EventDraft) -> None:
         seconds = self.t.cfg.timeouts.consent_s
-        self.t.board.show(S.CONSENT, preview=records.preview(draft), deadline_s=seconds)
+        self.t.board.show(
+            S.CONSENT, preview=records.preview(draft, self.t.cfg.stay.reasons), deadline_s=seconds
+        )
         got = self._wait(("consent",), seconds)
         if got is None:
             raise self._fail(S.TIMEOUT, "timeout.consent", "timeouts")

@@ -35,6 +35,7 @@ def stay_form(
 ) -> tuple[FormField, ...]:
     v, e = values or {}, errors or {}
     choices = tuple((code, f"reason.{code}") for code in reasons)
+    texts = tuple(reasons.items())  # the page shows these where it has no translation of its own
     return (
         FormField("room", "text", True, value=v.get("room", ""), error=e.get("room")),
         FormField(
@@ -44,7 +45,9 @@ def stay_form(
             value=v.get("expected_departure", ""),
             error=e.get("expected_departure"),
         ),
-        FormField("reason", "choice", True, choices, v.get("reason", ""), e.get("reason")),
+        FormField(
+            "reason", "choice", True, choices, v.get("reason", ""), e.get("reason"), choice_texts=texts
+        ),
         FormField("reason_text", "text", False, value=v.get("reason_text", ""), error=e.get("reason_text")),
     )
 

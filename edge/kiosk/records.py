@@ -9,6 +9,7 @@ the values the event will carry, so consent is given to what is really sent."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -166,8 +167,9 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def preview(draft: EventDraft) -> tuple[PreviewItem, ...]:
-    """Every personal value the event carries, labelled by field, plus which images go."""
+def preview(draft: EventDraft, reasons: Mapping[str, str] | None = None) -> tuple[PreviewItem, ...]:
+    """Every personal value the event carries, labelled by field, plus which images go;
+    a reason-of-stay code with its configured label (`reasons`) beside it for the screen."""
     body = draft.body
     person = body.get("guest") or body.get("person") or {}
     items = [PreviewItem(f"field.{k}", _text(v)) for k, v in person.items()]
@@ -180,7 +182,8 @@ def preview(draft: EventDraft) -> tuple[PreviewItem, ...]:
         "asset_description",
     ):
         if body.get(key) is not None:
-            items.append(PreviewItem(f"field.{key}", _text(body[key])))
+            meaning = (reasons or {}).get(body[key], "") if key == "reason_code" else ""
+            items.append(PreviewItem(f"field.{key}", _text(body[key]), meaning))
     items.append(PreviewItem("field.portrait", "sent" if body.get("portrait_attachment_id") else "not_sent"))
     items.append(
         PreviewItem("field.live_image", "sent" if body.get("live_image_attachment_id") else "not_sent")

@@ -7,7 +7,9 @@ so a person can look at every view the tests rendered."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -57,6 +59,16 @@ def screen(screen_controller: ScreenController, screen_browser: ScreenBrowser) -
         browser.goto(server.url)
         yield server
         browser.page.goto("about:blank")  # the page's stream closes before the server stops
+
+
+def shown(value: str) -> str:
+    """A preview or receipt value as the page shows it: an ISO date day first, an ISO
+    timestamp as dd/mm/yyyy HH:MM on the clock it was sent with, anything else as sent."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return datetime.fromisoformat(value).strftime("%d/%m/%Y")
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}\S*", value):
+        return datetime.fromisoformat(value).strftime("%d/%m/%Y %H:%M")
+    return value
 
 
 def artifact(*parts: str) -> Path:

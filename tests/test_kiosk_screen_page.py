@@ -1,7 +1,8 @@
 """The kiosk page in real headless Chromium (Debian's, driven by Playwright) against the
 screen server and the development controller: every state's view, the staff PIN and
 form with its validation messages, consent, Vietnamese text in a font that covers it,
-the language switch, action errors, reconnection after a server restart.
+the language switch, action errors, reconnection after a server restart, receipt times
+as people read them, an installer's own reason of stay.
 
 Screenshots of every view: var/test-artifacts/kiosk-screen/ (see kiosk_screen_fixtures)."""
 
@@ -14,9 +15,10 @@ import pytest
 
 from devkit.kiosk_screen import ScreenController
 from devkit.kiosk_screen_samples import OPEN_STAYS, sample_fields
-from kiosk.screen.protocol import FAILURE_STATES, ActionResult, ScreenState
+from kiosk.screen.protocol import FAILURE_STATES, ActionResult, FormField, PreviewItem, ScreenState
 from kiosk.screen.server import ScreenServer
 from tests.kiosk_screen_fixtures import PIN, artifact, en, vi
+from tests.kiosk_screen_fixtures import shown as shown_value
 
 RETRYABLE = {"wrong_key", "timeout", "camera_missing", "read_error", "not_genuine", "storage_error"}
 
@@ -98,7 +100,7 @@ def test_every_state_has_its_own_view_with_its_message(screen, screen_controller
             assert rows.nth(i).locator("dt").inner_text() == vi(item.label)
             shown = rows.nth(i).locator("dd").inner_text()
             assert shown.startswith(
-                vi(f"value.{item.value}") if item.value in ("sent", "not_sent") else item.value
+                vi(f"value.{item.value}") if item.value in ("sent", "not_sent") else shown_value(item.value)
             )
 
 
@@ -369,3 +371,55 @@ def test_the_render_clock_tells_when_a_state_was_first_shown(screen, screen_cont
     b.start_render_clock()  # a fresh record for the next check-in
     show(screen_controller, b, ScreenState.IDLE)
     assert b.state_shown_at("idle")[0] >= dom
+
+
+def items(page, kind: str) -> dict[str, str]:
+    """The consent preview's or the receipt's lines as shown: label -> value."""
+    labels = page.locator(f"#{kind} dt").all_inner_texts()
+    return dict(zip(labels, page.locator(f"#{kind} dd").all_inner_texts(), strict=True))
+
+
+def test_receipt_times_are_shown_as_people_read_them(screen, screen_controller, screen_browser):
+    b, page = screen_browser, screen_browser.page
+    show(screen_controller, b, ScreenState.RECEIPT)  # times sent in ISO 8601 with the device's offset
+    shown = items(page, "receipt")
+    assert shown[vi("receipt.time")] == "25/11/2026 14:32"  # 2026-11-25T14:32:05+07:00, as sent
+    assert shown[vi("receipt.due_by")] == "25/11/2026 23:00"
+    assert shown[vi("receipt.reference")] == "01J9Z7K2Q4XW"  # not a time: as sent
+    show(
+        screen_controller, b, ScreenState.RECEIPT, receipt=(PreviewItem("receipt.time", "25/11/2026 14:32"),)
+    )
+    assert page.locator("#receipt dd").inner_text() == "25/11/2026 14:32"  # already readable: unchanged
+    show(screen_controller, b, ScreenState.CONSENT)
+    assert items(page, "preview")[vi("field.date_of_birth")] == "21/07/1994"
+    b.screenshot(artifact("receipt_times.png"))
+
+
+def test_an_installers_own_reason_of_stay_shows_its_configured_label(
+    screen, screen_controller, screen_browser
+):
+    b, page = screen_browser, screen_browser.page
+    screen_controller.update(staff_unlocked=True)
+    reasons = (("1", "reason.1"), ("31", "reason.31"))
+    texts = (("1", "Du lịch (cấu hình)"), ("31", "Lao động thời vụ"))
+    form = (FormField("reason", "choice", choices=reasons, choice_texts=texts),)
+    show(screen_controller, b, ScreenState.STAFF_DETAILS, form=form)
+    labels = page.locator("label.choice").all_inner_texts()
+    assert [label.strip() for label in labels] == [vi("reason.1"), "Lao động thời vụ"]  # translation first
+    page.click("label.choice:has-text('Lao động thời vụ')")
+    press(page, "ui.submit")
+    assert screen_controller.wait_for_action("staff_details")["values"] == {"reason": "31"}
+    preview = (
+        PreviewItem("field.reason_code", "31", meaning="Lao động thời vụ"),
+        PreviewItem("field.room", "204"),
+    )
+    show(screen_controller, b, ScreenState.CONSENT, preview=preview)
+    assert page.locator("#preview dd").first.inner_text() == "31 · Lao động thời vụ"
+    show(
+        screen_controller,
+        b,
+        ScreenState.CONSENT,
+        preview=(PreviewItem("field.reason_code", "1", meaning="X"),),
+    )
+    assert page.locator("#preview dd").first.inner_text() == f"1 · {vi('reason.1')}"
+    b.screenshot(artifact("installer_reason.png"))

@@ -26,3 +26,17 @@ export function fromIso(kind, value) {
   const day = `${m[3]}/${m[2]}/${m[1]}`;
   return kind === "datetime" && m[4] !== undefined ? `${day} ${m[4]}:${m[5]}` : day;
 }
+
+// A value of the consent preview or the receipt as people read it: a timestamp the
+// controller sends in ISO 8601 ("2026-11-25T14:32:05+07:00") as dd/mm/yyyy HH:MM in the
+// time zone it was sent in (the device's), a date as dd/mm/yyyy; anything else as sent.
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+export function readable(value) {
+  const text = String(value);
+  let m = TIMESTAMP.exec(text);
+  if (m) return `${m[3]}/${m[2]}/${m[1]} ${m[4]}:${m[5]}`;
+  m = DATE_ONLY.exec(text);
+  return m ? `${m[3]}/${m[2]}/${m[1]}` : text;
+}

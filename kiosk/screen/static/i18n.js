@@ -38,10 +38,11 @@ export function t(key, vars = {}, fallback = "ui.unknown_message") {
   return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
 }
 
-// A label: translated when it is a known key, shown as given otherwise (an installer's
-// own reason-of-stay label, a stay reference).
-export function label(key) {
-  return has(key) ? t(key) : String(key);
+// A label: translated when it is a known key, otherwise `fallback` (the text the device
+// is configured with, e.g. an installer's own reason of stay) or the key as given (a stay
+// reference).
+export function label(key, fallback = null) {
+  return has(key) ? t(key) : fallback || String(key);
 }
 
 // A preview or receipt value: as it leaves the device, except the few fixed words the

@@ -36,11 +36,17 @@ function formRow(field, ctx) {
   );
   let input;
   if (field.kind === "choice") {
+    const texts = new Map(field.choice_texts || []); // the device's own labels, for codes the page cannot translate
     input = el(
       "div",
       { class: "choices", role: "radiogroup", id, "aria-describedby": error.id },
       field.choices.map(([code, key]) =>
-        el("label", { class: "choice" }, el("input", { type: "radio", name: field.name, value: code }), label(key)),
+        el(
+          "label",
+          { class: "choice" },
+          el("input", { type: "radio", name: field.name, value: code }),
+          label(key, texts.get(code)),
+        ),
       ),
     );
   } else {

@@ -1,6 +1,7 @@
 // One view per screen state. A view is built from a snapshot; its live parts (progress,
 // guidance, countdown, form errors) register updaters so later snapshots of the same view
 // change them in place, without rebuilding what staff are typing into.
+import { readable } from "./dates.js";
 import { actionButton, el } from "./dom.js";
 import { has, label, t, value } from "./i18n.js";
 import { accessEntry, openStays, staffForm } from "./staff.js";
@@ -79,15 +80,17 @@ function itemList(items, kind) {
     "dl",
     { class: `items ${kind}`, id: kind },
     items.map((item) =>
-      el("div", { class: "item" }, el("dt", { text: label(item.label) }), el("dd", {}, value(item.value), meaning(item))),
+      el("div", { class: "item" }, el("dt", { text: label(item.label) }), el("dd", {}, readable(value(item.value)), meaning(item))),
     ),
   );
 }
 
-// A reason-of-stay code is sent as its code; its name is shown beside it.
+// A coded value (a reason of stay) is sent as its code; its name is shown beside it: the
+// page's translation, else the text the device is configured with (item.meaning).
 function meaning(item) {
   const key = `reason.${item.value}`;
-  return item.label === "field.reason_code" && has(key) ? el("span", { class: "meaning", text: ` · ${t(key)}` }) : null;
+  const text = item.label === "field.reason_code" && has(key) ? t(key) : item.meaning;
+  return text ? el("span", { class: "meaning", text: ` · ${text}` }) : null;
 }
 
 function consentButtons(ctx) {

@@ -73,10 +73,17 @@ class ScreenBrowser:
     """One headless Chromium showing one page; a context manager that always cleans up."""
 
     def __init__(
-        self, url: str | None = None, *, viewport: tuple[int, int] = (1280, 800), timeout_s: float = 20.0
+        self,
+        url: str | None = None,
+        *,
+        viewport: tuple[int, int] = (1280, 800),
+        timeout_s: float = 20.0,
+        touch: bool = False,
     ) -> None:
+        """``touch``: a touch screen, as on the device (``page.tap`` sends real touch events)."""
         self.url = url
         self.viewport = viewport
+        self.touch = touch
         self.timeout_ms = timeout_s * 1000
         self._playwright: Any = None
         self._context: Any = None
@@ -98,6 +105,7 @@ class ScreenBrowser:
                 headless=True,
                 args=list(CHROMIUM_FLAGS),
                 viewport={"width": self.viewport[0], "height": self.viewport[1]},
+                has_touch=self.touch,
                 locale="vi-VN",
                 env={**os.environ, **CHROMIUM_ENV},
                 timeout=self.timeout_ms,

@@ -2,6 +2,7 @@
 // the staff's actions back. It holds no rules of the check-in: the controller decides.
 import { act as post, connect } from "./connection.js";
 import { getLang, loadMessages, setLang, t } from "./i18n.js";
+import { setupKeyboard } from "./keyboard.js";
 import { setupPin } from "./pin.js";
 import { buildView } from "./views.js";
 
@@ -11,6 +12,7 @@ const OFFLINE_GRACE_MS = 1000;
 
 const page = { snap: null, key: null, updaters: [], fields: new Map(), countdowns: new Map() };
 let pin;
+let keyboard;
 let noticeTimer = null;
 let offlineTimer = null;
 
@@ -75,6 +77,7 @@ function render(snap) {
     for (const fn of page.updaters) fn(snap);
   }
   chrome(snap);
+  keyboard.sync();
   const body = document.body.dataset;
   body.state = snap.state;
   body.seq = String(snap.seq);
@@ -159,6 +162,7 @@ async function main() {
   await loadMessages();
   setLang("vi");
   pin = setupPin(act);
+  keyboard = setupKeyboard();
   document.getElementById("lang-button").addEventListener("click", () => {
     setLang(getLang() === "vi" ? "en" : "vi");
     if (page.snap) render(page.snap);

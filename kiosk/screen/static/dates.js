@@ -27,6 +27,22 @@ export function fromIso(kind, value) {
   return kind === "datetime" && m[4] !== undefined ? `${day} ${m[4]}:${m[5]}` : day;
 }
 
+// Typing a date on the digit pad: staff type only the digits (27112026) and the
+// separators appear by themselves (27/11/2026; a time as 27/11/2026 14:30).
+const DATE_PARTS = [[0, 2, ""], [2, 4, "/"], [4, 8, "/"], [8, 10, " "], [10, 12, ":"]];
+
+export function typeDate(kind, text, key) {
+  let digits = text.replace(/\D/g, "");
+  if (key === "back") digits = digits.slice(0, -1);
+  else if (key === "clear") digits = "";
+  else if (/^\d$/.test(key) && digits.length < (kind === "datetime" ? 12 : 8)) digits += key;
+  let out = "";
+  for (const [from, to, separator] of DATE_PARTS) {
+    if (digits.length > from) out += separator + digits.slice(from, to);
+  }
+  return out;
+}
+
 // A value of the consent preview or the receipt as people read it: a timestamp the
 // controller sends in ISO 8601 ("2026-11-25T14:32:05+07:00") as dd/mm/yyyy HH:MM in the
 // time zone it was sent in (the device's), a date as dd/mm/yyyy; anything else as sent.

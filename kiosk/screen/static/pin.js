@@ -1,7 +1,7 @@
 // The staff PIN pad: a dialog over the current view, digits on large keys. The PIN goes
 // to the controller (staff_unlock) and is never kept by the page.
-import { el } from "./dom.js";
 import { t } from "./i18n.js";
+import { digitKeys, labelDigitKeys } from "./keypad.js";
 
 const MAX_DIGITS = 12;
 
@@ -32,16 +32,14 @@ export function setupPin(act) {
     else error.textContent = t(result.error, {}, "staff.pin_wrong");
   };
 
-  for (const digit of ["1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "back"]) {
-    const button = el("button", { type: "button", class: "key", "data-key": digit });
-    button.addEventListener("click", () => {
-      if (digit === "clear") pin = "";
-      else if (digit === "back") pin = pin.slice(0, -1);
-      else press(digit);
+  pad.append(
+    ...digitKeys((key) => {
+      if (key === "clear") pin = "";
+      else if (key === "back") pin = pin.slice(0, -1);
+      else press(key);
       show();
-    });
-    pad.append(button);
-  }
+    }),
+  );
   document.getElementById("pin-close").addEventListener("click", close);
   document.getElementById("pin-ok").addEventListener("click", submit);
   dialog.addEventListener("keydown", (event) => {
@@ -66,10 +64,7 @@ export function setupPin(act) {
       document.getElementById("pin-title").textContent = t("ui.pin_title");
       document.getElementById("pin-close").textContent = t("ui.close");
       document.getElementById("pin-ok").textContent = t("ui.pin_ok");
-      for (const key of pad.children) {
-        const name = key.dataset.key;
-        key.textContent = name === "clear" ? t("ui.pin_clear") : name === "back" ? "⌫" : name;
-      }
+      labelDigitKeys(pad.children);
     },
   };
 }

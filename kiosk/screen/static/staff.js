@@ -5,7 +5,11 @@ import { fromIso, toIso } from "./dates.js";
 import { actionButton, el } from "./dom.js";
 import { label, t } from "./i18n.js";
 
-const INPUT_MODES = { number: "decimal" };
+// Which on-screen keyboard each kind of field brings up (keyboard.js); the system's own
+// keyboard is never asked for (inputmode "none"): there is none on the device.
+const KEYBOARDS = { text: "text", date: "date", datetime: "datetime", number: "number" };
+const ACCESS_KEYBOARDS = { id12: "digits", can: "digits", mrz: "mrz" };
+const ACCESS_LENGTHS = { id12: 12, can: 6, mrz: 92 }; // MRZ: three lines of 30 (TD1) with breaks
 const PLACEHOLDERS = { date: "ui.date_format", datetime: "ui.datetime_format" };
 
 export function staffForm(snap, ctx) {
@@ -54,7 +58,8 @@ function formRow(field, ctx) {
       id,
       name: field.name,
       type: "text",
-      inputmode: INPUT_MODES[field.kind] || null,
+      inputmode: "none",
+      "data-keyboard": KEYBOARDS[field.kind] || "text",
       placeholder: PLACEHOLDERS[field.kind] ? t(PLACEHOLDERS[field.kind]) : null,
       autocomplete: "off",
       "aria-describedby": error.id,
@@ -106,18 +111,34 @@ export function accessEntry(snap, ctx) {
   }
   let kind = snap.access_kinds[0];
   const error = el("p", { class: "field-error", id: "access-error", role: "alert" });
-  const input = el("textarea", { id: "access-value", rows: 1, autocomplete: "off", "aria-describedby": error.id });
-  const setKind = (next) => {
+  const input = el("textarea", {
+    id: "access-value",
+    rows: 1,
+    autocomplete: "off",
+    spellcheck: "false",
+    inputmode: "none",
+    "aria-describedby": error.id,
+  });
+  const setKind = (next, { focus = false } = {}) => {
     kind = next;
     input.rows = kind === "mrz" ? 3 : 1;
-    input.inputMode = kind === "mrz" ? "text" : "numeric";
+    input.dataset.keyboard = ACCESS_KEYBOARDS[kind] || "text";
+    input.maxLength = ACCESS_LENGTHS[kind] || 100;
+    input.setAttribute("aria-label", t(`access_kind.${kind}`));
     for (const b of tabs.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.value === kind));
+    if (focus) input.focus(); // brings up the keyboard for this kind
   };
   const tabs = el(
     "div",
     { class: "row tabs" },
     snap.access_kinds.map((k) =>
-      el("button", { type: "button", class: "secondary", value: k, text: t(`access_kind.${k}`), onclick: () => setKind(k) }),
+      el("button", {
+        type: "button",
+        class: "secondary",
+        value: k,
+        text: t(`access_kind.${k}`),
+        onclick: () => setKind(k, { focus: true }),
+      }),
     ),
   );
   setKind(kind);
@@ -149,7 +170,15 @@ export function openStays(snap, ctx) {
 }
 
 function stayRow(stay, ctx) {
-  const date = el("input", { type: "text", placeholder: t("ui.date_format"), "aria-label": t("ui.new_departure") });
+  const date = el("input", {
+    type: "text",
+    id: `extend-${stay.label}`,
+    placeholder: t("ui.date_format"),
+    "aria-label": t("ui.new_departure"),
+    inputmode: "none",
+    "data-keyboard": "date",
+    autocomplete: "off",
+  });
   const error = el("p", { class: "field-error", role: "alert" });
   const extend = async () => {
     const action = { type: "stay_extend", stay: stay.label, expected_departure: toIso("date", date.value) };

@@ -214,6 +214,9 @@ def test_telex_can_be_turned_off_for_codes_and_the_keyboard_follows_the_language
     touch_type(page, "Vision")
     assert page.input_value("#field-asset_description") == "Xe máy Honda Vision"
     b.screenshot(artifact("keyboard", "contract_english.png"), full_page=False)
+    tap_key(page, "telex")
+    page.keyboard.type(" cuar Nguyeenx Vawn A")  # a USB keyboard composes the same way
+    assert page.input_value("#field-asset_description") == "Xe máy Honda Vision của Nguyễn Văn A"
 
 
 def test_the_id_number_and_the_can_on_the_pins_digit_pad(screen, screen_controller, screen_browser):

@@ -127,10 +127,20 @@ class CameraConfig(Section):
     )
     reconnect_max_s: float = Field(default=30.0, gt=0, le=600, description="Longest reconnect delay.")
     motion: MotionConfig = Field(default_factory=MotionConfig, description="Motion gating before inference.")
+    plate_roi: list[NormPoint] = Field(
+        default_factory=list,
+        description="Polygon ([x, y] fractions of width/height) where plates are searched, e.g. the lanes "
+        "before the stop line; empty = the whole frame. Plates outside it are not reported.",
+    )
     presence_zones: list[Zone] = Field(
         default_factory=list,
         description="Named zones whose face count is reported; empty = one zone 'full' covering everything.",
     )
+
+    @field_validator("plate_roi")
+    @classmethod
+    def _roi(cls, value: list[NormPoint]) -> list[NormPoint]:
+        return _check_polygon(value) if value else value
 
     @model_validator(mode="after")
     def _consistent(self) -> CameraConfig:

@@ -87,7 +87,51 @@ class CtcRecognizerConfig(Section):
     )
 
 
+class PlateSearchConfig(Section):
+    """Where in a frame the detector looks, and at what resolution (issue 11)."""
+
+    mode: Literal["frame", "native"] = Field(
+        default="frame",
+        description="`frame`: the whole frame shrunk into the detector's input (plates >= ~40 px in 720p; "
+        "parking gates, roadside). `native`: the camera's region of interest at `scale` of its own "
+        "resolution, so 40-90 px plates of a 1080p intersection camera keep their pixels (a dynamic-input "
+        "detector runs once on it; a fixed-input one is tiled), only where the motion gate saw movement.",
+    )
+    scale: float = Field(
+        default=0.0,
+        ge=0,
+        le=2,
+        description="`native` only: detector pixels per frame pixel; 0 = automatic (1 up to 1280 px wide "
+        "frames, 1280/width above: 0.67 for 1080p, where plates of 40 px become 27 px, still found).",
+    )
+    tile_overlap: int = Field(
+        default=96,
+        ge=0,
+        le=400,
+        description="`native` with a fixed-input detector: overlap of neighbouring tiles in detector pixels; "
+        "a plate up to this wide is whole in at least one tile.",
+    )
+    motion_margin: float = Field(
+        default=0.04,
+        ge=0,
+        le=0.5,
+        description="`native` only: the searched area is the box around moved regions grown by this "
+        "fraction of the frame on each side (a plate sits on the moving vehicle, not always on the pixels "
+        "that changed).",
+    )
+    min_plate_width: int = Field(
+        default=0,
+        ge=0,
+        le=400,
+        description="Detected boxes narrower than this (frame pixels) are not read: too few pixels for a "
+        "person or the recogniser to be sure of every glyph. 0 reads every box.",
+    )
+
+
 class PlateReaderConfig(Section):
+    search: PlateSearchConfig = Field(
+        default_factory=PlateSearchConfig, description="Where the detector looks and at what resolution."
+    )
     detector: YoloPlateDetectorConfig | PpOcrDetectorConfig = Field(
         default_factory=YoloPlateDetectorConfig,
         discriminator="type",

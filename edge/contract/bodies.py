@@ -40,6 +40,16 @@ class PlateBody(_Body):
     camera_id: str = Field(description="Camera that saw the vehicle.")
     text: str = Field(description="Best plate text, label style (Đ written D).")
     layout: Literal["one_line", "two_line"] = Field(description="Plate layout.")
+    colour: Literal["white", "yellow", "blue", "red", "unknown"] = Field(
+        default="unknown",
+        description="Plate background colour: white private, yellow commercial transport, blue state, red "
+        "military (read from the image; 'unknown' when it cannot be told).",
+    )
+    category: Literal["civil", "military", "foreign"] = Field(
+        default="civil",
+        description="Register the text belongs to: civil (car and motorbike series), military (unit code "
+        "TM-12-34), foreign (NG diplomatic, QT international organisation, NN foreign, CV staff).",
+    )
     confidence: float = Field(ge=0, le=1, description="Confidence of the best read.")
     candidates: list[PlateCandidate] = Field(description="Other texts read during the pass, best first.")
     direction: Literal["approaching", "receding", "left", "right", "unknown"] = Field(

@@ -17,6 +17,7 @@ import numpy as np
 
 from edge.contract.bodies import PlateBody, PlateCandidate, PresenceBody, PresenceSummaryBody
 from edge.events import Attachment, EventDraft, Priority
+from edge.vision.plates.plate_format import PlateFormatError, parse
 from edge.vision.plugins import Box, Detection
 from edge.vision.tracker import PlateObservation, PlatePass
 from firmware_config.vision import PlateEventConfig, PresenceConfig
@@ -31,6 +32,15 @@ DIRECTIONS = {
     "stationary": "unknown",
 }
 FULL_FRAME_ZONE = "full"
+PLATE_COLOURS = ("white", "yellow", "blue", "red", "unknown")
+
+
+def plate_category(text: str) -> str:
+    """civil / military / foreign, from a plate text in label style."""
+    try:
+        return parse(text).category
+    except PlateFormatError:
+        return "civil"
 
 
 class EncodeError(RuntimeError):
@@ -89,6 +99,8 @@ class PlateEventBuilder:
             camera_id=camera_id,
             text=p.text,
             layout=p.best.layout if p.best.layout in ("one_line", "two_line") else "one_line",
+            colour=p.best.colour if p.best.colour in PLATE_COLOURS else "unknown",
+            category=plate_category(p.text),
             confidence=min(1.0, max(0.0, p.confidence)),
             candidates=[
                 PlateCandidate(text=t, confidence=min(1.0, max(0.0, c)))

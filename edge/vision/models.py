@@ -7,6 +7,7 @@ registry); models are only loaded for what the cameras actually use."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,12 +57,19 @@ class VisionModels:
             face = detectors.create(config.faces, sessions)
         return cls(reader, face)
 
-    def read_plates(self, image: np.ndarray, frame: Frame | None = None) -> list[PlateObservation]:
-        """Plates in one frame as tracker observations (the frame kept for the crop)."""
+    def read_plates(
+        self,
+        image: np.ndarray,
+        frame: Frame | None = None,
+        roi: Sequence[tuple[float, float]] = (),
+        motion: np.ndarray | None = None,
+    ) -> list[PlateObservation]:
+        """Plates in one frame as tracker observations (the frame kept for the crop);
+        `roi` and `motion` as in `PlateReader.read`."""
         if self.plates is None:
             return []
         out = []
-        for r in self.plates.read(image):
+        for r in self.plates.read(image, roi, motion):
             out.append(
                 PlateObservation(
                     box=r.box,
@@ -72,6 +80,7 @@ class VisionModels:
                     frame=image,
                     candidates=tuple(r.candidates),
                     layout=r.layout,
+                    colour=r.colour,
                 )
             )
         return out

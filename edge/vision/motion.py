@@ -65,6 +65,10 @@ class MotionGate:
         self._watch: np.ndarray | None = None
         self._watched_pixels = 1
         self._hold = 0
+        self.changed: np.ndarray | None = None
+        """The last compared frame's changed pixels (small grey scale, 255 = changed,
+        zones and masks applied); None before the first comparison. `PlateSearch`
+        looks only around them."""
 
     def _small_grey(self, frame_bgr: np.ndarray) -> np.ndarray:
         h, w = frame_bgr.shape[:2]
@@ -92,6 +96,7 @@ class MotionGate:
         diff = cv2.absdiff(grey, cv2.convertScaleAbs(self._background))
         _, changed = cv2.threshold(diff, self.pixel_threshold, 255, cv2.THRESH_BINARY)
         changed = cv2.bitwise_and(changed, self._watch)
+        self.changed = changed
         fraction = cv2.countNonZero(changed) / self._watched_pixels
         cv2.accumulateWeighted(grey, self._background, self.alpha)
         moving = fraction >= self.min_changed_fraction

@@ -22,6 +22,7 @@ from edge.startup import StartupError
 from edge.vision.events import PlateEventBuilder, PresenceMonitor
 from edge.vision.models import VisionModels
 from edge.vision.motion import MotionGate
+from edge.vision.plates.search import attention_mask
 from edge.vision.runtime import MallocTrimmer, ModelLoadError
 from edge.vision.stats import CameraCounters
 from edge.vision.tracker import PlateTracker
@@ -234,7 +235,11 @@ class VisionService:
         lane.counters.analysed += 1
         events = []
         if lane.tracker is not None and self.models.plates is not None:
-            observations = [self.plate_events.detach(o) for o in self.models.read_plates(image, frame)]
+            motion = None
+            if lane.gate is not None and lane.gate.changed is not None:
+                motion = attention_mask(lane.gate.changed, [t.last.box for t in lane.tracker.tracks], (w, h))
+            reads = self.models.read_plates(image, frame, lane.cfg.plate_roi, motion)
+            observations = [self.plate_events.detach(o) for o in reads]
             lane.counters.plate_reads += len(observations)
             passes = lane.tracker.update(observations, (w, h))
             events += [self.plate_events.build(lane.cfg.id, p) for p in passes]

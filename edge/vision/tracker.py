@@ -40,6 +40,8 @@ class PlateObservation:
     """A copy of the plate area with the event's margin, for the event's JPEG crop."""
     candidates: tuple[tuple[str, float], ...] = ()
     layout: str | None = None
+    colour: str = "unknown"
+    """Plate background colour (`plates.colour.plate_colour`)."""
 
 
 @dataclass

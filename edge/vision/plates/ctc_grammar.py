@@ -16,11 +16,21 @@ from functools import lru_cache
 
 import numpy as np
 
-from edge.vision.plates.plate_format import SERIES_LETTERS
+from edge.vision.plates.plate_format import MILITARY_FIRST, MILITARY_SECOND, SERIES_LETTERS
 
 GLYPHS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 SEPARATORS = "-.· "
-_CLASS_SETS = {"d": "0123456789", "p": "123456789", "L": SERIES_LETTERS, "M": "M", "D": "D"}
+_CLASS_SETS = {
+    "d": "0123456789",
+    "p": "123456789",
+    "L": SERIES_LETTERS,
+    "M": "M",
+    "D": "D",
+    "U": MILITARY_FIRST,  # military unit code, first letter
+    "V": MILITARY_SECOND,  # ... second letter
+    "F": "NQC",  # foreign series NG / QT / NN / CV, first letter
+    "G": "GTNV",  # ... second letter (the pair is checked by plate_format.parse)
+}
 NEG = -1e9
 FAST_MIN_CONF = 0.6  # below this the greedy segmentation is doubted and Viterbi checks the other layouts
 

@@ -13,15 +13,34 @@ import numpy as np
 
 from edge.vision.plates.ctc_grammar import PlateAlphabet, decode_line, unconstrained_score
 from edge.vision.plates.lines import Layout
-from edge.vision.plates.plate_format import PlateFormatError, PlateText, fix_candidates, parse
+from edge.vision.plates.plate_format import Kind, PlateFormatError, PlateText, fix_candidates, parse
 from edge.vision.plugins import TextRead
 
-ONE_LINE = ("pdLdddd", "pdLddddd", "pdLLdddd", "pdLLddddd")
-TOP_LINE = ("pdL", "pdLL", "pdLd", "pdMDd")
-BOTTOM_LINE = ("dddd", "ddddd")
+# Slot classes: p province first digit, d digit, L civil series letter, M/D the MĐ
+# series, U/V military unit code, F/G foreign series (see ctc_grammar._CLASS_SETS).
+CIVIL_ONE_LINE = ("pdLdddd", "pdLddddd", "pdLLdddd", "pdLLddddd")
+ONE_LINE = (*CIVIL_ONE_LINE, "UVdddd", "pddddFGdd", "pddddFGddd")
+TOP_LINE = ("pdL", "pdLL", "pdLd", "pdMDd", "UV", "pdddd")
+BOTTOM_LINE = ("dddd", "ddddd", "FGdd", "FGddd")
 # Log-priors of rarer layouts: a motorbike's letter+digit series is by far the most
-# common top line, two-letter series are rare, so a `1` that looks like `T` stays `1`.
-PRIORS = {"pdLd": 0.0, "pdMDd": -1.0, "pdL": -1.5, "pdLL": -2.5, "pdLLdddd": -1.5, "pdLLddddd": -1.5}
+# common top line, two-letter series are rare, so a `1` that looks like `T` stays `1`;
+# military and foreign plates are rarer still, so their layouts must be clearly better
+# to win over a civil reading.
+PRIORS = {
+    "pdLd": 0.0,
+    "pdMDd": -1.0,
+    "pdL": -1.5,
+    "pdLL": -2.5,
+    "pdLLdddd": -1.5,
+    "pdLLddddd": -1.5,
+    "UVdddd": -3.0,
+    "pddddFGdd": -3.0,
+    "pddddFGddd": -3.0,
+    "UV": -3.0,
+    "pdddd": -3.0,
+    "FGdd": -3.0,
+    "FGddd": -3.0,
+}
 
 
 @dataclass(frozen=True)
@@ -53,14 +72,19 @@ class GrammarDecoder:
             combos = [((d,), d.score) for d in decode_line(lps[0], ONE_LINE, PRIORS)]
         else:
             tops = decode_line(lps[0], TOP_LINE, PRIORS)[:top_k]
-            bottoms = decode_line(lps[1], BOTTOM_LINE)[:2]
+            bottoms = decode_line(lps[1], BOTTOM_LINE, PRIORS)[:3]
             combos = [((t, b), t.score + b.score) for t in tops for b in bottoms]
         dash = _dash_seen(reads[0], pa)
         out: list[GrammarCandidate] = []
         seen: set[str] = set()
         for lines, score in sorted(combos, key=lambda c: -c[1]):
             head = lines[0]
-            if layout == "one_line" or len(lines) == 1:
+            kind: Kind
+            if head.template.startswith("U"):
+                kind = "military"
+            elif "F" in head.template or head.template == "pdddd":
+                kind = "foreign"
+            elif layout == "one_line" or len(lines) == 1:
                 kind = "car"
             elif head.template in ("pdLd", "pdMDd") or (head.template == "pdLL" and dash):
                 kind = "moto"

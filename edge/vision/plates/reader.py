@@ -12,14 +12,17 @@ detection precision beyond the detector's own."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from edge.vision.plates.colour import PlateColour, frame_reference, plate_colour
 from edge.vision.plates.deskew import level_text
 from edge.vision.plates.lines import Layout, line_sets
 from edge.vision.plates.plate_decode import GrammarCandidate, GrammarDecoder
 from edge.vision.plates.reject import plate_like
+from edge.vision.plates.search import PlateSearch
 from edge.vision.plugins import Box, Detector, TextRead, TextRecognizer
 from firmware_config.plates import PlateReaderConfig
 
@@ -32,6 +35,7 @@ class PlateRead:
     candidates: tuple[tuple[str, float], ...]  # other readings, best first (text, confidence)
     layout: Layout
     detection_score: float = 1.0
+    colour: PlateColour = "unknown"
 
 
 class PlateReader:
@@ -42,10 +46,17 @@ class PlateReader:
         self.recognizer = recognizer
         self.config = config or PlateReaderConfig()
         self.decoder = GrammarDecoder()
+        self.search = PlateSearch(detector, self.config.search)
 
-    def read(self, frame_bgr: np.ndarray) -> list[PlateRead]:
-        """Plates found and read in a full frame, best detection first."""
-        detections = self.detector.detect(frame_bgr)
+    def read(
+        self,
+        frame_bgr: np.ndarray,
+        roi: Sequence[tuple[float, float]] = (),
+        motion: np.ndarray | None = None,
+    ) -> list[PlateRead]:
+        """Plates found and read in a full frame, best detection first. `roi` and
+        `motion` narrow where the detector looks (`PlateSearch.detect`)."""
+        detections = self.search.detect(frame_bgr, roi, motion)
         crops, boxes, scores = [], [], []
         h, w = frame_bgr.shape[:2]
         mx, my = self.config.crop_margin
@@ -61,9 +72,10 @@ class PlateReader:
             scores.append(det.score)
         reads = self.read_crops(crops)
         cfg = self.config
+        reference = frame_reference(frame_bgr) if crops else None
         return [
-            PlateRead(box, r.text, r.confidence, r.candidates, r.layout, score)
-            for box, score, r in zip(boxes, scores, reads, strict=True)
+            PlateRead(box, r.text, r.confidence, r.candidates, r.layout, score, plate_colour(crop, reference))
+            for box, score, r, crop in zip(boxes, scores, reads, crops, strict=True)
             if r is not None
             and plate_like(score, r.confidence, cfg.weak_detection_score, cfg.weak_detection_min_confidence)
         ]

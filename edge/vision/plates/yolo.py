@@ -15,6 +15,8 @@ from edge.vision.runtime import SessionFactory
 from firmware_config.plates import YoloPlateDetectorConfig
 from models.manifest import resolve_model
 
+DYNAMIC_STRIDE = 32  # a dynamic-input model's input sides must be multiples of its largest stride
+
 
 class DetectorLayoutError(ValueError):
     """The model's input/output shape is not the YOLO export layout."""
@@ -54,12 +56,13 @@ class YoloDetector(Detector):
         shape = inp.shape
         if len(shape) != 4:
             raise DetectorLayoutError(f"expected a 4-D image input, model has {shape}")
+        self.size: tuple[int, int] | None
         if config.input_size is not None:
             self.size = config.input_size
         elif isinstance(shape[2], int) and isinstance(shape[3], int):
             self.size = (shape[3], shape[2])
         else:
-            raise DetectorLayoutError("model input size is dynamic; set `input_size` in the detector config")
+            self.size = None  # dynamic input: each image at its own size, padded to a multiple of 32
         wanted = config.plate_classes
         self.keep = [i for i, name in enumerate(config.class_names) if wanted is None or name in wanted]
 
@@ -67,8 +70,17 @@ class YoloDetector(Detector):
     def from_config(cls, config: YoloPlateDetectorConfig, sessions: SessionFactory) -> YoloDetector:
         return cls(sessions.create(resolve_model(config.model)), config)
 
+    def fixed_input(self) -> tuple[int, int] | None:
+        """(width, height) every image is letterboxed into, or None for a dynamic-input
+        model (`PlateSearch` tiles a fixed one and gives a dynamic one its area whole)."""
+        return self.size
+
     def detect(self, image_bgr: np.ndarray) -> list[Detection]:
-        tensor, r, px, py = letterbox(image_bgr, self.size)
+        size = self.size
+        if size is None:
+            ih, iw = image_bgr.shape[:2]
+            size = (-(-iw // DYNAMIC_STRIDE) * DYNAMIC_STRIDE, -(-ih // DYNAMIC_STRIDE) * DYNAMIC_STRIDE)
+        tensor, r, px, py = letterbox(image_bgr, size)
         out = self.session.run(None, {self.input_name: tensor})[0][0]
         n_classes = len(self.config.class_names)
         if out.shape[0] != 4 + n_classes and out.shape[1] == 4 + n_classes:

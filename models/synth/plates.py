@@ -42,18 +42,35 @@ def render_plate(
 ) -> tuple[np.ndarray, list[str]]:
     """A frontal BGR plate image of the given height and its text lines."""
     shape = shape or rng.choice(("long", "square", "moto", "moto"))
-    w_mm, h_mm = SHAPES[shape]
-    width = int(height * w_mm / h_mm)
     lines = random_plate_text(rng, shape)
     yellow = rng.random() < 0.15
     base = np.array((40, 200, 235) if yellow else (235, 235, 235), np.float32)
     base = np.clip(base * rng.uniform(0.6, 1.15), 0, 255)
-    img = np.empty((height, width, 3), np.uint8)
-    img[:] = base.astype(np.uint8)
     ink = tuple(int(v) for v in np.full(3, rng.randint(0, 60)))
+    font = rng.choice((cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_TRIPLEX))
+    underline = shape == "moto" and rng.random() < 0.5
+    img = draw_plate(lines, shape, tuple(int(v) for v in base), ink, height, font, underline=underline)
+    return img, lines
+
+
+def draw_plate(
+    lines: list[str],
+    shape: str,
+    background: tuple[int, int, int],
+    ink: tuple[int, int, int],
+    height: int = 96,
+    font: int = cv2.FONT_HERSHEY_DUPLEX,
+    *,
+    underline: bool = False,
+) -> np.ndarray:
+    """A frontal BGR plate of `shape` (`SHAPES`) with the given text lines, background
+    and ink colours (white/yellow plates: dark ink; blue/red plates: white ink)."""
+    w_mm, h_mm = SHAPES[shape]
+    width = int(height * w_mm / h_mm)
+    img = np.empty((height, width, 3), np.uint8)
+    img[:] = background
     border = max(2, height // 30)
     cv2.rectangle(img, (border, border), (width - border - 1, height - border - 1), ink, border)
-    font = rng.choice((cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_TRIPLEX))
     rows = len(lines)
     row_h = (height - 4 * border) / rows
     for i, text in enumerate(lines):
@@ -65,7 +82,7 @@ def render_plate(
         x = int((width - tw) / 2)
         y = int(2 * border + row_h * i + (row_h + th) / 2)
         cv2.putText(img, drawn, (x, y), font, scale, ink, thickness, cv2.LINE_AA)
-    if shape == "moto" and rng.random() < 0.5:
+    if underline:
         y = int(2 * border + row_h)
         cv2.line(img, (3 * border, y), (width - 3 * border, y), ink, max(1, border // 2))
-    return img, lines
+    return img

@@ -143,7 +143,7 @@ def _detect(session: ort.InferenceSession, img: np.ndarray, size: int, thr: floa
     cx, cy, w, h = out[:4, keep]
     boxes = np.stack([(cx - w / 2 - px) / r, (cy - h / 2 - py) / r, w / r, h / r], 1)
     idx = cv2.dnn.NMSBoxes(boxes.tolist(), out[4, keep].tolist(), thr, 0.45)
-    return [(b[0], b[1], b[0] + b[2], b[1] + b[3]) for b in boxes[np.asarray(idx).reshape(-1)]]
+    return [(b[0], b[1], b[0] + b[2], b[1] + b[3]) for b in boxes[np.asarray(idx, dtype=int).reshape(-1)]]
 
 
 def validate(path: Path, composites, held_frames) -> tuple[int, int, int, int]:

@@ -1,0 +1,143 @@
+"""Plate reading on the shared real traffic clips, scored against our hand labels
+(`bench/labels/traffic-clips.csv`, protocol in `bench/labels/README.md`).
+
+Two views, both at the clips' native resolution and never trained on:
+
+* **passes** (`replay_passes`): each clip replayed through the real `VisionService`
+  (motion gate, plate search, reader, tracker, event builder) with the
+  intersection-camera profile's vision settings, as `edge run` would; each plate
+  event is one vehicle pass. Recall: labelled readable passes with an event of
+  exactly their text; precision: events whose text is a labelled plate's;
+* **frames** (`frame_rows`, in `bench/plate_search.py`): reads in single frames.
+
+The clips stay in ../shared (their terms: development and evaluation only)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+CLIPS_DIR = REPO.parent / "shared" / "datasets" / "traffic-clips"
+LABELS = REPO / "bench" / "labels" / "traffic-clips.csv"
+PROFILE = REPO / "firmware_config" / "profiles" / "intersection-camera.yaml"
+
+
+@dataclass(frozen=True)
+class Label:
+    clip: str
+    frame: int
+    box: tuple[int, int, int, int]
+    text: str
+    readable: str  # yes / partly
+    colour: str
+    layout: str
+    pass_id: str
+
+
+def load_labels(path: Path = LABELS) -> list[Label]:
+    with path.open(newline="") as fh:
+        return [
+            Label(
+                r["clip"],
+                int(r["frame"]),
+                (int(r["x1"]), int(r["y1"]), int(r["x2"]), int(r["y2"])),
+                r["text"],
+                r["readable"],
+                r["colour"],
+                r["layout"],
+                r["pass"],
+            )
+            for r in csv.DictReader(fh)
+        ]
+
+
+def decode(path: Path) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame)
+    cap.release()
+    return frames
+
+
+def profile_vision():
+    """The intersection-camera profile's `vision` section and its first camera's
+    plate settings (what a device installed from the profile runs)."""
+    import yaml
+
+    from firmware_config.cameras import CameraConfig
+    from firmware_config.vision import VisionConfig
+
+    raw = yaml.safe_load(PROFILE.read_text())
+    camera = raw["cameras"][0]
+    keep = {k: camera[k] for k in ("motion", "plate_roi") if k in camera}
+    return VisionConfig(**raw.get("vision", {})), keep, CameraConfig
+
+
+@dataclass(frozen=True)
+class PassResult:
+    clip: str
+    events: list[dict]  # plate event bodies
+
+
+def replay_passes(clip: Path, models=None, on_event: Callable[[dict], None] | None = None) -> PassResult:
+    """Replay `clip` (every frame analysed, nothing dropped) through a VisionService
+    built from the intersection profile; return the plate event bodies."""
+    from edge.vision.pipeline import VisionService
+
+    vision, camera_keys, camera_config = profile_vision()
+    cam = camera_config(
+        id="real", kind="file", url=str(clip), replay_speed=0, queue_size=4, detect=["plates"], **camera_keys
+    )
+    events: list[dict] = []
+
+    def append(draft) -> None:
+        if draft.type == "plate":
+            events.append(draft.body)
+            if on_event:
+                on_event(draft.body)
+
+    service = VisionService(vision, [cam], append, models=models)
+    service.start()
+    if not service.wait_finished(1800):
+        raise RuntimeError(f"replay of {clip.name} did not finish")
+    service.stop()
+    return PassResult(clip.name, events)
+
+
+def pass_rows(results: list[PassResult], labels: list[Label]) -> list[list[str]]:
+    """Rows: per clip and per plate kind (colour, layout) of the labelled passes:
+    readable passes read exactly / readable passes, events right / all events."""
+    from edge.vision.plates.plate_format import compact
+
+    rows = []
+    for res in results:
+        labs = [lab for lab in labels if lab.clip == res.clip]
+        known = {compact(lab.text) for lab in labs}
+        readable = {lab.pass_id: lab for lab in labs if lab.readable == "yes"}
+        texts = [compact(e["text"]) for e in res.events]
+        right = sum(t in known for t in texts)
+        read = [p for p, lab in readable.items() if compact(lab.text) in texts]
+        kinds = sorted({(lab.colour, lab.layout) for lab in readable.values()})
+        rows.append(
+            [
+                res.clip,
+                "all",
+                f"{len(read)}/{len(readable)}",
+                f"{right}/{len(texts)}",
+                ", ".join(e["text"] for e in res.events) or "-",
+            ]
+        )
+        for colour, layout in kinds:
+            ids = [p for p, lab in readable.items() if (lab.colour, lab.layout) == (colour, layout)]
+            rows.append([res.clip, f"{colour} {layout}", f"{sum(p in read for p in ids)}/{len(ids)}", "", ""])
+    return rows

@@ -99,6 +99,20 @@ class TrackerConfig(Section):
         le=50,
         description="Frames a plate must be seen in before its pass produces an event.",
     )
+    min_agreeing_reads: int = Field(
+        default=1,
+        ge=1,
+        le=50,
+        description="Frames in which the pass's winning text itself was read before it is reported: a plate "
+        "too small to read gives a different guess each frame. 2 for intersection cameras.",
+    )
+    max_text_mismatch: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        description="Without box overlap, a read differing from a track's leading text in more glyphs than "
+        "this is another plate and does not continue the track (dense traffic at low frame rates).",
+    )
     repeat_suppress_s: float = Field(
         default=20.0,
         ge=0,

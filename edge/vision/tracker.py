@@ -6,12 +6,23 @@ two. The tracker matches each frame's plates to open tracks (box overlap first, 
 centre distance for fast vehicles at low frame rates), lets the reads vote on the
 text, and closes a track when its plate has not been seen for `max_missed_frames`.
 The closed track is the unit a `plate` event reports: best text, its confidence, the
-other candidates, the direction of travel and when the pass began and ended."""
+other candidates, the direction of travel and when the pass began and ended.
+
+In dense motorbike traffic at an intersection camera's 5-6 frames/s, neighbouring
+plates are closer to each other than a plate moves between frames, so a match by
+centre distance alone swaps vehicles (and a follower's box overlaps where the leader
+was). Matching therefore also asks the text: a read whose text differs from the track's leading text in more than
+`max_text_mismatch` glyphs is a different plate and never continues that track, and
+among allowed pairs the ones agreeing on the text are matched first. A pass is
+reported only when its winning text was read `min_agreeing_reads` times: a plate too
+small to read gives a different guess in every frame, and none of them is a plate
+event."""
 
 from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -66,6 +77,10 @@ class Track:
         if obs.confidence > self.best.confidence:
             self.best = obs
 
+    def leading_text(self) -> str:
+        """The text with the most votes so far ('' before any read)."""
+        return max(self.votes.items(), key=lambda kv: (kv[1], kv[0]))[0] if self.votes else ""
+
     def vote(self, obs: PlateObservation) -> None:
         if obs.text:
             self.votes[obs.text] += obs.confidence
@@ -111,6 +126,20 @@ def _iou(a: Box, b: Box) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def text_mismatch(a: str, b: str) -> int:
+    """Glyphs that differ between two plate texts (edit distance over 0-9A-Z); 0 when
+    either is empty (nothing to compare)."""
+    a, b = re.sub("[^0-9A-Z]", "", a), re.sub("[^0-9A-Z]", "", b)
+    if not a or not b:
+        return 0
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
 def direction_of(dx: float, dy: float, *, still: float = 0.03) -> str:
     """Dominant image direction of a displacement given in frame fractions."""
     if math.hypot(dx, dy) < still:
@@ -142,11 +171,13 @@ class PlateTracker:
             self.frame_size = frame_size
         unmatched = list(observations)
         matched: set[int] = set()
+        leading = [t.leading_text() for t in self.tracks]
         pairs = sorted(
             (
                 (_iou(t.last.box, o.box), ti, oi)
                 for ti, t in enumerate(self.tracks)
                 for oi, o in enumerate(unmatched)
+                if text_mismatch(leading[ti], o.text) <= self.config.max_text_mismatch
             ),
             reverse=True,
         )
@@ -190,14 +221,19 @@ class PlateTracker:
             if ti in matched:
                 continue
             tx, ty = _centre(track.last.box)
+            leading = track.leading_text()
             for oi, obs in enumerate(observations):
                 if oi in used_obs:
                     continue
                 ox, oy = _centre(obs.box)
                 dist = math.hypot(ox - tx, oy - ty)
-                if dist <= limit:
-                    pairs.append((dist, ti, oi))
-        for _, ti, oi in sorted(pairs):
+                if dist > limit:
+                    continue
+                mismatch = text_mismatch(leading, obs.text)
+                if mismatch > self.config.max_text_mismatch:
+                    continue  # another plate, however close
+                pairs.append((mismatch > 0, dist, ti, oi))
+        for _, _, ti, oi in sorted(pairs):
             if ti in matched or oi in used_obs:
                 continue
             self.tracks[ti].add(observations[oi])
@@ -232,6 +268,9 @@ class PlateTracker:
             return None
         ranked = sorted(track.votes.items(), key=lambda kv: (-kv[1], kv[0]))
         text = ranked[0][0]
+        if track.counts.get(text, 0) < self.config.min_agreeing_reads:
+            self.discarded += 1
+            return None
         previous = self._last_pass.pop(text, None)
         self._last_pass[text] = track.last.monotonic  # re-inserted: the dict stays oldest first
         self._forget_old_passes(track)

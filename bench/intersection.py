@@ -16,8 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from models.synth.intersection import PlacedPlate, compose, degrade, draw_road, place_vehicle
-from models.train.small_plates import vehicles_of
+from models.synth.intersection import PlacedPlate, compose, degrade, draw_road, place_vehicle, vehicles_of
 from models.train.split import split_scenes
 
 SIZE_1080P = (1920, 1080)

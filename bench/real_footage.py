@@ -115,29 +115,51 @@ def replay_passes(clip: Path, models=None, on_event: Callable[[dict], None] | No
 
 
 def pass_rows(results: list[PassResult], labels: list[Label]) -> list[list[str]]:
-    """Rows: per clip and per plate kind (colour, layout) of the labelled passes:
-    readable passes read exactly / readable passes, events right / all events."""
+    """Rows per clip, per plate kind (colour, layout) of the readable passes, and all
+    clips together: readable passes, read exactly (recall = exact text rate of passes),
+    events of those passes (one each is right), events right / all (precision: an
+    event is right when its text is a labelled plate's, readable or partly)."""
     from edge.vision.plates.plate_format import compact
 
     rows = []
+    totals = [0, 0, 0, 0, 0]
     for res in results:
         labs = [lab for lab in labels if lab.clip == res.clip]
         known = {compact(lab.text) for lab in labs}
-        readable = {lab.pass_id: lab for lab in labs if lab.readable == "yes"}
+        readable = {lab.pass_id: compact(lab.text) for lab in labs if lab.readable == "yes"}
         texts = [compact(e["text"]) for e in res.events]
         right = sum(t in known for t in texts)
-        read = [p for p, lab in readable.items() if compact(lab.text) in texts]
-        kinds = sorted({(lab.colour, lab.layout) for lab in readable.values()})
-        rows.append(
-            [
-                res.clip,
-                "all",
-                f"{len(read)}/{len(readable)}",
-                f"{right}/{len(texts)}",
-                ", ".join(e["text"] for e in res.events) or "-",
-            ]
-        )
+        read = [p for p, t in readable.items() if t in texts]
+        per_pass = sum(texts.count(t) for t in readable.values())
+        counts = [len(readable), len(read), per_pass, right, len(texts)]
+        totals = [a + b for a, b in zip(totals, counts, strict=True)]
+        events = ", ".join(f"{e['text']} ({e['colour']})" for e in res.events) or "-"
+        rows.append([res.clip, "all", *_cells(counts), events])
+        kinds = sorted({(lab.colour, lab.layout) for lab in labs if lab.readable == "yes"})
         for colour, layout in kinds:
-            ids = [p for p, lab in readable.items() if (lab.colour, lab.layout) == (colour, layout)]
-            rows.append([res.clip, f"{colour} {layout}", f"{sum(p in read for p in ids)}/{len(ids)}", "", ""])
+            ids = {
+                lab.pass_id
+                for lab in labs
+                if lab.readable == "yes" and (lab.colour, lab.layout) == (colour, layout)
+            }
+            got = sum(p in read for p in ids)
+            rows.append(
+                [
+                    res.clip,
+                    f"{colour} {layout}",
+                    str(len(ids)),
+                    f"{got} ({100 * got / len(ids):.0f} %)",
+                    "",
+                    "",
+                    "",
+                ]
+            )
+    rows.append(["all clips", "all", *_cells(totals), ""])
     return rows
+
+
+def _cells(c: list[int]) -> list[str]:
+    readable, read, per_pass, right, events = c
+    recall = f"{read} ({100 * read / readable:.0f} %)" if readable else "0"
+    precision = f"{right}/{events} ({100 * right / events:.0f} %)" if events else "0/0"
+    return [str(readable), recall, str(per_pass), precision]

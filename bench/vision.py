@@ -21,9 +21,12 @@ In one run, on a rendered 720p clip (models/demo/make_video.py):
   3. process CPU on a static scene with and without motion gating (decoding included),
      per frame of the clip;
   4. peak RSS of a fresh process running two 720p cameras (a child process, so the
-     benchmark's own allocations do not count).
+     benchmark's own allocations do not count);
+  5. the 1080p intersection case (bench/vision_1080p.py; needs ../shared's dev plates):
+     analysed frames/s per camera, cost against bare models, RSS of two 1080p cameras.
 Targets (issue 4): pipeline <= 1.2 x models; gating >= 5 x less CPU; >= 10 frames/s;
-RSS <= 200 MB with two 720p cameras."""
+RSS <= 200 MB with two 720p cameras. Issue 11: >= 5 analysed 1080p frames/s per
+camera on 2 cores, RSS <= 250 MB with two 1080p cameras."""
 
 from __future__ import annotations
 
@@ -120,6 +123,7 @@ def main() -> int:
         "--static-seconds", type=float, default=20.0, help="length of the empty-road clip (gating measure)"
     )
     parser.add_argument("--rss-seconds", type=float, default=15.0)
+    parser.add_argument("--no-1080p", action="store_true", help="skip the 1080p intersection case")
     parser.add_argument(
         "--rounds", type=int, default=5, help="measured passes from memory, each between its own bare runs"
     )
@@ -281,6 +285,13 @@ def main() -> int:
         )
     )
 
+    dataset = REPO.parent / "shared" / "datasets" / "vn-plates"
+    if not args.no_1080p and (dataset / "scenes").is_dir():
+        from vision_1080p import intersection_rows
+
+        rows += intersection_rows(
+            dataset, work, seconds=args.seconds, rounds=3, inference=inference, rss_seconds=args.rss_seconds
+        )
     width = max(len(r[0]) for r in rows)
     print(f"\n{'measure':<{width}}  {'value':>22}  note")
     print("-" * (width + 50))

@@ -1,5 +1,7 @@
 """`edge detect --image FILE|DIR --config FILE`: run the configured models on still
 images and print what they find as JSON, for technicians tuning a camera on site.
+Plates are searched as the daemon searches them (`vision.plates.search`, the first
+plate camera's `plate_roi`), without the motion gate: a still image has no motion.
 
 It builds the models exactly as the daemon does (`edge.vision.models`), so what it
 prints is what `edge run` would see in the same picture. Face results are boxes and
@@ -71,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
     except (ModelLoadError, LookupError, ValueError) as exc:
         print(f"cannot load models: {exc}", file=sys.stderr)
         return ExitCode.UNAVAILABLE
+    # the region of interest of the first camera that reads plates (the profile's camera)
+    roi = next((c.plate_roi for c in cfg.cameras if "plates" in c.detect), [])
     unreadable = 0
     for path in files:
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
@@ -83,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         result["size"] = [image.shape[1], image.shape[0]]
         if models.plates is not None:
             started = time.perf_counter()
-            reads = models.plates.read(image)
+            reads = models.plates.read(image, roi)
             result["plates_ms"] = round(1000 * (time.perf_counter() - started), 1)
             result["plates"] = [
                 {
@@ -91,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
                     "text": r.text,
                     "confidence": round(r.confidence, 4),
                     "layout": r.layout,
+                    "colour": r.colour,
                     "candidates": [{"text": t, "confidence": round(c, 4)} for t, c in r.candidates],
                     "detection_score": round(r.detection_score, 4),
                 }

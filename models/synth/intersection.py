@@ -270,5 +270,17 @@ def compose(
     return canvas, placed
 
 
+def vehicles_of(scenes: dict, scenes_dir: Path) -> tuple[list[Vehicle], list[np.ndarray]]:
+    """Vehicle cuts around every labelled plate of `scenes` (file -> labels with `box`
+    and `text`, as `models.train.split` gives them), and the frames with their plates
+    erased (backgrounds)."""
+    vehicles, frames = [], []
+    for f, labels in sorted(scenes.items()):
+        frame = cv2.imread(str(scenes_dir / f))
+        frames.append(erase_boxes(frame, [lab.box for lab in labels]))
+        vehicles += [cut_vehicle(frame, lab.box, lab.text) for lab in labels]
+    return vehicles, frames
+
+
 def _overlaps(a, b) -> bool:
     return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])

@@ -86,3 +86,40 @@ def draw_plate(
         y = int(2 * border + row_h)
         cv2.line(img, (3 * border, y), (width - 3 * border, y), ink, max(1, border // 2))
     return img
+
+
+KIND_COLOURS = {
+    "white": ((235, 235, 235), (25, 25, 25)),
+    "yellow": ((40, 200, 235), (25, 25, 25)),
+    "blue": ((150, 60, 20), (240, 240, 240)),
+    "red": ((40, 40, 200), (240, 240, 240)),
+}
+
+
+def render_any_kind(rng: random.Random, height: int = 96) -> tuple[np.ndarray, list[str]]:
+    """A rendered plate of any kind: civil in white, yellow or blue, military in red
+    (`TM-12-34`, one line or two), foreign / diplomatic in white (`80-011-NG-01`)."""
+    r = rng.random()
+    digits = lambda n: "".join(rng.choice(string.digits) for _ in range(n))  # noqa: E731
+    if r < 0.2:
+        unit = rng.choice("ABHKPQT") + rng.choice("ABCDEFGHKLMNPQSTUVXYZ")
+        shape = rng.choice(("long", "square"))
+        lines = [f"{unit}-{digits(2)}-{digits(2)}"] if shape == "long" else [unit, f"{digits(2)}-{digits(2)}"]
+        colour = "red"
+    elif r < 0.4:
+        province, country = f"{rng.randint(11, 99)}", digits(3)
+        series, order = rng.choice(("NG", "QT", "NN", "CV")), digits(rng.choice((2, 3)))
+        shape = rng.choice(("long", "square"))
+        lines = (
+            [f"{province}-{country}-{series}-{order}"]
+            if shape == "long"
+            else [f"{province}-{country}", f"{series}-{order}"]
+        )
+        colour = "white"
+    else:
+        shape = rng.choice(("long", "square", "moto"))
+        lines = random_plate_text(rng, shape)
+        colour = rng.choice(("white", "yellow", "blue"))
+    background, ink = KIND_COLOURS[colour]
+    font = rng.choice((cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_TRIPLEX))
+    return draw_plate(lines, shape, background, ink, height, font), lines

@@ -170,6 +170,13 @@ def main() -> int:
         help="fraction of training plates rewritten with real glyphs of other training plates "
         "(models/train/glyph_mix.py; cut with the --init recogniser)",
     )
+    ap.add_argument(
+        "--field",
+        type=float,
+        default=0.0,
+        help="fraction of samples shrunk to intersection-camera scale (rec_data.field_degrade); also adds "
+        "rendered plates of every colour and series, and a held-out validation set at that scale",
+    )
     ap.add_argument("--val-every", type=int, default=100, help="steps between held-out validations")
     ap.add_argument("--val-copies", type=int, default=4, help="augmented versions of each held-out plate")
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads")
@@ -190,13 +197,25 @@ def main() -> int:
         opts.intra_op_num_threads = args.threads
         session = ort.InferenceSession(str(args.init), opts, providers=["CPUExecutionProvider"])
         posteriors = recogniser_posteriors(CtcRecognizer(session, CtcRecognizerConfig()))
-    sampler = LineSampler(args.dataset, rng, args.synth, recombine=args.recombine, posteriors=posteriors)
+    sampler = LineSampler(
+        args.dataset, rng, args.synth, recombine=args.recombine, posteriors=posteriors, field=args.field
+    )
     if sampler.bank is not None:
         print(f"glyph bank: {len(sampler.bank.lines)} training lines cut into glyphs", flush=True)
     plain = held_out_crops(args.dataset)
     augmented = LineSampler(args.dataset, random.Random(VAL_SEED), 0.0, "held_out").augmented_crops(
         args.val_copies
     )
+    field: list[tuple[np.ndarray, str]] = []
+    if args.field > 0:  # the same held-out plates at intersection scale, its own fixed seed
+        field = LineSampler(args.dataset, random.Random(VAL_SEED + 1), 0.0, "held_out").augmented_crops(
+            args.val_copies, field=True
+        )
+
+    def score(m) -> tuple[int, int]:
+        """Checkpoint key: plain held-out first, then augmented (+ field-scale) reads."""
+        return validate(m, plain), validate(m, augmented) + (validate(m, field) if field else 0)
+
     params = [p for p in model.params.values() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=1e-4)
     warm = max(1, args.steps // 20)
@@ -204,10 +223,10 @@ def main() -> int:
         opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / args.steps)))
     )
     model.eval()  # BatchNorm always on stored statistics; no dropout in the export
-    best = (validate(model, plain), validate(model, augmented))
+    best = score(model)
     print(
         f"trainable {trainable} params; {len(sampler.sources)} train plates; held-out {len(plain)} plain +"
-        f" {len(augmented)} augmented; start plain {best[0]}, augmented {best[1]}",
+        f" {len(augmented)} augmented + {len(field)} field-scale; start plain {best[0]}, augmented {best[1]}",
         flush=True,
     )
     best_state = {k: v.detach().clone() for k, v in model.params.items()}
@@ -229,12 +248,13 @@ def main() -> int:
         sched.step()
         running = 0.95 * running + 0.05 * loss.item() if step > 1 else loss.item()
         if step % args.val_every == 0 or step == args.steps:
-            exact = (validate(model, plain), validate(model, augmented))
+            exact = score(model)
             mark = ""
             if exact >= best:
                 best, best_state, mark = exact, {k: v.detach().clone() for k, v in model.params.items()}, " *"
             print(
-                f"step {step} loss {running:.3f} lr {sched.get_last_lr()[0]:.2e} held-out plain {exact[0]}/{len(plain)} augmented {exact[1]}/{len(augmented)}"
+                f"step {step} loss {running:.3f} lr {sched.get_last_lr()[0]:.2e} held-out plain {exact[0]}/{len(plain)}"
+                f" augmented{' + field' if field else ''} {exact[1]}/{len(augmented) + len(field)}"
                 f" {time.time() - t0:.0f}s{mark}",
                 flush=True,
             )

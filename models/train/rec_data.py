@@ -29,7 +29,8 @@ from edge.vision.plates.deskew import level_text
 from edge.vision.plates.lines import Layout, layout_options, split_lines
 from edge.vision.plates.plate_format import compact  # labels are glyphs only, as scored
 from firmware_config.plates import PlateReaderConfig
-from models.synth.plates import render_plate
+from models.synth.intersection import degrade
+from models.synth.plates import render_any_kind, render_plate
 from models.synth.scenes import photometric
 from models.train.glyph_mix import CutLine, GlyphBank, Posteriors
 from models.train.split import split_scenes
@@ -135,6 +136,36 @@ def _degrade(rng: random.Random, crop: np.ndarray) -> np.ndarray:
     return photometric(rng, crop)
 
 
+def field_degrade(rng: random.Random, crop: np.ndarray, layout: Layout) -> np.ndarray:
+    """A plate crop as an intersection camera delivers it: a two-line plate 16-30 px
+    high (22-40 px wide), a one-line car plate 10-20 px high (45-95 px wide), as in
+    1080p far lanes and on 640x480 cameras; now and then repainted yellow, blue or red, blurred along the road, dimmed,
+    and H.264/JPEG-compressed, but not past what a person still reads (glyph strokes
+    of ~1 px survive). The crop stays that small: the reader cuts crops from the frame
+    at native resolution and the recogniser scales them."""
+    h, w = crop.shape[:2]
+    height = rng.uniform(16, 30) if layout == "two_line" else rng.uniform(10, 20)
+    if height < h:
+        size = (max(8, round(w * height / h)), max(6, round(height)))
+        crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+    if rng.random() < 0.25:
+        paint = (
+            ((40, 200, 235), (20, 20, 20)),
+            ((150, 60, 20), (240, 240, 240)),
+            ((40, 40, 200), (240, 240, 240)),
+        )
+        crop = _repaint(crop, *rng.choice(paint))
+    return degrade(rng, crop, strength=rng.uniform(0.1, 0.35))
+
+
+def _repaint(crop: np.ndarray, background, ink) -> np.ndarray:
+    """A dark-on-light plate repainted with another background and ink colour."""
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    lo, hi = np.percentile(grey, 5), np.percentile(grey, 95)
+    t = np.clip((grey - lo) / max(1.0, hi - lo), 0, 1)[..., None]
+    return (t * np.float32(background) + (1 - t) * np.float32(ink)).astype(np.uint8)
+
+
 class LineSampler:
     """Random augmented (line image, compact label) pairs from one part of the scene set."""
 
@@ -146,11 +177,15 @@ class LineSampler:
         part: str = "train",
         recombine: float = 0.0,
         posteriors: Posteriors | None = None,
+        field: float = 0.0,
     ) -> None:
         """`recombine`: fraction of samples whose glyphs are swapped with real glyphs of
         other training plates (`glyph_mix`); needs `posteriors` (the starting
-        recogniser) to cut the lines into glyphs."""
+        recogniser) to cut the lines into glyphs. `field`: fraction of samples shrunk
+        to intersection-camera scale (`field_degrade`); with it, rendered plates also
+        come in every colour and in the military and foreign series."""
         self.rng = rng
+        self.field = field
         self.sources = load_sources(dataset, part)
         self.synth_fraction = synth_fraction
         self.recombine = recombine
@@ -185,7 +220,10 @@ class LineSampler:
 
     def _synthetic(self) -> tuple[np.ndarray, np.ndarray, list[str], Layout]:
         rng = self.rng
-        plate, lines = render_plate(rng, height=rng.choice((40, 56, 72, 96)))
+        if self.field > 0 and rng.random() < 0.5:
+            plate, lines = render_any_kind(rng, height=rng.choice((40, 56, 72, 96)))
+        else:
+            plate, lines = render_plate(rng, height=rng.choice((40, 56, 72, 96)))
         ph, pw = plate.shape[:2]
         pad = int(max(ph, pw) * 0.5)
         bg = np.full((ph + 2 * pad, pw + 2 * pad, 3), rng.randint(20, 200), np.uint8)
@@ -212,15 +250,16 @@ class LineSampler:
             return None
         return _degrade(self.rng, crop)
 
-    def augmented_crops(self, copies: int) -> list[tuple[np.ndarray, str]]:
-        """`copies` augmented plate crops (reader input) per real plate, with labels."""
+    def augmented_crops(self, copies: int, *, field: bool = False) -> list[tuple[np.ndarray, str]]:
+        """`copies` augmented plate crops (reader input) per real plate, with labels;
+        `field`: shrunk to intersection-camera scale as well."""
         out = []
         for s in self.sources:
             img, box, _, _ = self._real(s)
             for _ in range(copies):
                 crop = self._augment(img, box)
                 if crop is not None:
-                    out.append((crop, s.text))
+                    out.append((field_degrade(self.rng, crop, s.layout) if field else crop, s.text))
         return out
 
     def sample_plate(self) -> list[tuple[np.ndarray, str]]:
@@ -235,6 +274,8 @@ class LineSampler:
         crop = self._augment(img, box)
         if crop is None:
             return []
+        if self.field > 0 and self.rng.random() < self.field:
+            crop = field_degrade(self.rng, crop, layout)
         crop = level_text(crop, self.cfg.deskew_max_slope, self.cfg.deskew_min_gain)
         lines = split_lines(crop, layout)
         return [(ln, t) for ln, t in zip(lines, labels, strict=True) if ln.shape[0] >= 4 and t]

@@ -33,7 +33,7 @@ import onnxruntime as ort
 import torch
 from onnx import numpy_helper
 
-from models.synth.intersection import RoadBackgrounds, Vehicle, compose, cut_vehicle, degrade, erase_boxes
+from models.synth.intersection import RoadBackgrounds, compose, degrade, vehicles_of
 from models.train.plate_data import SampleMaker
 from models.train.plate_detector import IMG, OUT, STRIDE, PlateNet, YoloLayout, loss_fn
 from models.train.scene_eval import iou, to_720p
@@ -86,17 +86,6 @@ def load_onnx_weights(net: PlateNet, path: Path) -> None:
             getattr(net, name).bias.copy_(torch.from_numpy(inits[f"net.{name}.bias"]))
         net.head[1].weight.copy_(torch.from_numpy(inits["net.head.1.weight"]))
         net.head[1].bias.copy_(torch.from_numpy(inits["net.head.1.bias"]))
-
-
-def vehicles_of(scenes: dict, scenes_dir: Path) -> tuple[list[Vehicle], list[np.ndarray]]:
-    """Vehicle cuts around every labelled plate of `scenes`, and the frames with their
-    plates erased (backgrounds)."""
-    vehicles, frames = [], []
-    for f, labels in sorted(scenes.items()):
-        frame = cv2.imread(str(scenes_dir / f))
-        frames.append(erase_boxes(frame, [lab.box for lab in labels]))
-        vehicles += [cut_vehicle(frame, lab.box, lab.text) for lab in labels]
-    return vehicles, frames
 
 
 class CompositeMaker:

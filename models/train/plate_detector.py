@@ -131,7 +131,9 @@ def loss_fn(raw: torch.Tensor, cls_t: torch.Tensor, box_t: torch.Tensor) -> torc
     return focal
 
 
-def export(net: PlateNet, path: Path) -> None:
+def export(net: PlateNet, path: Path, *, dynamic: bool = False) -> None:
+    """YOLO-layout ONNX export, fixed 416x416 input or, with `dynamic`, any H and W
+    (multiples of 32; `PlateSearch` runs such a model once on a whole search area)."""
     net.eval()
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(
@@ -140,6 +142,7 @@ def export(net: PlateNet, path: Path) -> None:
         str(path),
         input_names=["images"],
         output_names=["output0"],
+        dynamic_axes={"images": {2: "height", 3: "width"}, "output0": {2: "anchors"}} if dynamic else None,
         opset_version=17,
         dynamo=False,
     )

@@ -35,28 +35,12 @@ from onnx import numpy_helper
 
 from models.synth.intersection import RoadBackgrounds, compose, degrade, vehicles_of
 from models.train.plate_data import SampleMaker
-from models.train.plate_detector import IMG, OUT, STRIDE, PlateNet, YoloLayout, loss_fn
+from models.train.plate_detector import OUT, STRIDE, PlateNet, export, loss_fn
 from models.train.scene_eval import iou, to_720p
 from models.train.split import split_scenes
 
 SIZE = 320
 PLATE_WIDTH = (12.0, 110.0)
-
-
-def export(net: PlateNet, path: Path) -> None:
-    """The YOLO-layout export with a dynamic input size (H and W multiples of 32):
-    `PlateSearch` runs it once on a camera's whole search area at native scale."""
-    net.eval()
-    torch.onnx.export(
-        YoloLayout(net),
-        torch.zeros(1, 3, IMG, IMG),
-        str(path),
-        input_names=["images"],
-        output_names=["output0"],
-        dynamic_axes={"images": {2: "height", 3: "width"}, "output0": {2: "anchors"}},
-        opset_version=17,
-        dynamo=False,
-    )
 
 
 def load_onnx_weights(net: PlateNet, path: Path) -> None:
@@ -183,7 +167,7 @@ def main() -> None:
     net = PlateNet()
     load_onnx_weights(net, args.init)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    export(net, args.out)
+    export(net, args.out, dynamic=True)
     best = validate(args.out, composites, held_frames)
     print(
         f"step 0: composites {best[0]}/{sum(len(b) for _, b in composites)} false {best[1]} "
@@ -224,7 +208,7 @@ def main() -> None:
                 flush=True,
             )
         if step % args.val_every == 0 or step == args.steps:
-            export(net, cand)
+            export(net, cand, dynamic=True)
             v = validate(cand, composites, held_frames)
             key = (v[2] == v[3], v[0] - v[1])
             kept = key > best_key

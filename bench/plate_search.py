@@ -36,7 +36,6 @@ sys.path.insert(0, str(REPO))
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
-from intersection import intersection_clip  # noqa: E402
 from machine import describe  # noqa: E402
 from real_footage import CLIPS_DIR, decode, load_labels  # noqa: E402
 
@@ -49,6 +48,7 @@ from edge.vision.plugins import Detection, Detector  # noqa: E402
 from edge.vision.runtime import SessionFactory  # noqa: E402
 from firmware_config.inference import InferenceConfig  # noqa: E402
 from firmware_config.plates import PlateReaderConfig  # noqa: E402
+from models.synth.intersection_scenes import intersection_clip  # noqa: E402
 from models.train.scene_eval import iou  # noqa: E402
 
 DATASET = REPO.parent / "shared" / "datasets" / "vn-plates"

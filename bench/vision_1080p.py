@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from intersection import intersection_clip
 from real_footage import profile_vision
 from vision_memory import peak_rss
 from vision_timing import MemorySource, TimedFactory
@@ -29,6 +28,7 @@ from drivers.camera import Camera
 from edge.vision.models import VisionModels
 from edge.vision.pipeline import VisionService
 from edge.vision.plates.plate_format import compact
+from models.synth.intersection_scenes import intersection_clip
 
 
 def _replay(vision, camera_config, clip: Path, models, frames: list[np.ndarray] | None, keys: dict):

@@ -1,4 +1,4 @@
-"""1080p intersection frames and clips for the benchmarks, built from **held-out**
+"""1080p intersection frames and clips for benchmarks and tests, built from **held-out**
 dev scenes (never trained on by the detector or the recogniser) with
 `models/synth/intersection.py`: real plates on the rears of real vehicles, seen from
 above at 40-90 px wide (the issue's 1080p intersection scale), on drawn roads.

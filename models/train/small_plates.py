@@ -143,6 +143,12 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--seed", type=int, default=21)
     ap.add_argument("--val-every", type=int, default=150)
+    ap.add_argument(
+        "--stop-after",
+        type=int,
+        default=0,
+        help="stop after this step with the schedule of --steps unchanged (replays a run that was cut)",
+    )
     ap.add_argument("--init", type=Path, default=OUT, help="exported detector to start from")
     ap.add_argument("--out", type=Path, default=Path("/tmp/small_plates/plate_det_small.onnx"))
     ap.add_argument("--threads", type=int, default=2)
@@ -180,6 +186,8 @@ def main() -> None:
     start, step, avg = time.monotonic(), 0, None
     cand = args.out.with_name(args.out.stem + "_cand.onnx")
     while step < args.steps and time.monotonic() - start < args.minutes * 60:
+        if args.stop_after and step >= args.stop_after:
+            break
         net.train()
         for m in net.modules():
             if isinstance(m, torch.nn.BatchNorm2d):

@@ -106,6 +106,17 @@ class TrackerConfig(Section):
         description="Frames in which the pass's winning text itself was read before it is reported: a plate "
         "too small to read gives a different guess each frame. 2 for intersection cameras.",
     )
+    settle_reads: int = Field(
+        default=0,
+        ge=0,
+        le=50,
+        description="Once a track's leading text was read this many times (one read at least "
+        "`settle_confidence` sure), its plate is only located, not read again, for the rest of the pass: "
+        "vehicles queued at a stop line cost one detector run, not a recogniser call each per frame. 0: off.",
+    )
+    settle_confidence: float = Field(
+        default=0.9, ge=0, le=1, description="Weakest-glyph confidence one of the settling reads needs."
+    )
     max_text_mismatch: int = Field(
         default=3,
         ge=0,

@@ -164,3 +164,19 @@ def test_a_text_read_only_once_in_a_pass_is_not_reported() -> None:
     frames = [[obs(600, 100 + 20 * i, g, 0.5, 0.2 * i)] for i, g in enumerate(guesses)]
     tracker = PlateTracker(TrackerConfig(min_agreeing_reads=2))
     assert run(tracker, frames) == [] and tracker.discarded >= 1
+
+
+def test_a_settled_track_is_kept_alive_by_unread_sightings() -> None:
+    """After `settle_reads` sure reads the plate is only located (empty text): the
+    pass goes on, the vote and the best read stay those of the real reads."""
+    config = TrackerConfig(settle_reads=3, settle_confidence=0.9, max_missed_frames=2)
+    tracker = PlateTracker(config)
+    for i in range(3):
+        tracker.update([obs(600, 100 + 10 * i, "29B60108", 0.95, 0.2 * i)], SIZE)
+    (track,) = tracker.tracks
+    assert tracker.settled(track)
+    for i in range(3, 30):  # waiting at the stop line: located, not read
+        assert tracker.update([obs(600, 130, "", 0.0, 0.2 * i)], SIZE) == []
+    (p,) = run(tracker, [])
+    assert p.text == "29B60108" and p.votes == 3 and p.hits == 30 and p.confidence == 0.95
+    assert not PlateTracker(TrackerConfig()).settled(track)  # off by default

@@ -63,13 +63,14 @@ class VisionModels:
         frame: Frame | None = None,
         roi: Sequence[tuple[float, float]] = (),
         motion: np.ndarray | None = None,
+        settled: Sequence[tuple[float, float, float, float]] = (),
     ) -> list[PlateObservation]:
         """Plates in one frame as tracker observations (the frame kept for the crop);
-        `roi` and `motion` as in `PlateReader.read`."""
+        `roi`, `motion` and `settled` as in `PlateReader.read`."""
         if self.plates is None:
             return []
         out = []
-        for r in self.plates.read(image, roi, motion):
+        for r in self.plates.read(image, roi, motion, settled):
             out.append(
                 PlateObservation(
                     box=r.box,

@@ -238,7 +238,8 @@ class VisionService:
             motion = None
             if lane.gate is not None and lane.gate.changed is not None:
                 motion = attention_mask(lane.gate.changed, [t.last.box for t in lane.tracker.tracks], (w, h))
-            reads = self.models.read_plates(image, frame, lane.cfg.plate_roi, motion)
+            settled = [t.last.box for t in lane.tracker.tracks if lane.tracker.settled(t)]
+            reads = self.models.read_plates(image, frame, lane.cfg.plate_roi, motion, settled)
             observations = [self.plate_events.detach(o) for o in reads]
             lane.counters.plate_reads += len(observations)
             passes = lane.tracker.update(observations, (w, h))

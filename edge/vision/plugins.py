@@ -30,6 +30,15 @@ Box = tuple[float, float, float, float]
 """Axis-aligned box (x1, y1, x2, y2) in pixels of the image given to the backend."""
 
 
+def box_iou(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes."""
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
 @dataclass(frozen=True)
 class Detection:
     """One object found in an image."""

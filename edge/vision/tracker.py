@@ -30,6 +30,7 @@ from datetime import datetime
 
 import numpy as np
 
+from edge.vision.plugins import box_iou
 from firmware_config.vision import TrackerConfig
 
 Box = tuple[float, float, float, float]
@@ -118,14 +119,6 @@ def _centre(box: Box) -> tuple[float, float]:
     return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
 
 
-def _iou(a: Box, b: Box) -> float:
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def text_mismatch(a: str, b: str) -> int:
     """Glyphs that differ between two plate texts (edit distance over 0-9A-Z); 0 when
     either is empty (nothing to compare)."""
@@ -174,7 +167,7 @@ class PlateTracker:
         leading = [t.leading_text() for t in self.tracks]
         pairs = sorted(
             (
-                (_iou(t.last.box, o.box), ti, oi)
+                (box_iou(t.last.box, o.box), ti, oi)
                 for ti, t in enumerate(self.tracks)
                 for oi, o in enumerate(unmatched)
                 if text_mismatch(leading[ti], o.text) <= self.config.max_text_mismatch
@@ -239,6 +232,17 @@ class PlateTracker:
             self.tracks[ti].add(observations[oi])
             matched.add(ti)
             used_obs.add(oi)
+
+    def settled(self, track: Track) -> bool:
+        """Whether the track's text is sure enough that its plate need not be read
+        again this pass (`settle_reads` agreeing reads, one at `settle_confidence`)."""
+        n = self.config.settle_reads
+        if n == 0 or not track.votes:
+            return False
+        text = track.leading_text()
+        return (
+            track.counts.get(text, 0) >= n and track.best_conf.get(text, 0.0) >= self.config.settle_confidence
+        )
 
     def flush(self) -> list[PlatePass]:
         """Close every open track (shutdown, end of a replay)."""

@@ -23,7 +23,7 @@ from edge.vision.plates.lines import Layout, line_sets
 from edge.vision.plates.plate_decode import GrammarCandidate, GrammarDecoder
 from edge.vision.plates.reject import plate_like
 from edge.vision.plates.search import PlateSearch
-from edge.vision.plugins import Box, Detector, TextRead, TextRecognizer
+from edge.vision.plugins import Box, Detector, TextRead, TextRecognizer, box_iou
 from firmware_config.plates import PlateReaderConfig
 
 
@@ -53,10 +53,17 @@ class PlateReader:
         frame_bgr: np.ndarray,
         roi: Sequence[tuple[float, float]] = (),
         motion: np.ndarray | None = None,
+        settled: Sequence[Box] = (),
     ) -> list[PlateRead]:
         """Plates found and read in a full frame, best detection first. `roi` and
-        `motion` narrow where the detector looks (`PlateSearch.detect`)."""
+        `motion` narrow where the detector looks (`PlateSearch.detect`). A detection
+        overlapping a box in `settled` (IoU >= 0.5: a tracked plate whose text is
+        already sure) is returned unread, with empty text: it keeps its track alive
+        without another recogniser call (a queue at the stop line is read once, not
+        every frame)."""
         detections = self.search.detect(frame_bgr, roi, motion)
+        unread = [d for d in detections if any(box_iou(d.box, s) >= 0.5 for s in settled)]
+        detections = [d for d in detections if d not in unread]
         crops, boxes, scores = [], [], []
         h, w = frame_bgr.shape[:2]
         mx, my = self.config.crop_margin
@@ -73,12 +80,13 @@ class PlateReader:
         reads = self.read_crops(crops)
         cfg = self.config
         reference = frame_reference(frame_bgr) if crops else None
-        return [
+        out = [
             PlateRead(box, r.text, r.confidence, r.candidates, r.layout, score, plate_colour(crop, reference))
             for box, score, r, crop in zip(boxes, scores, reads, crops, strict=True)
             if r is not None
             and plate_like(score, r.confidence, cfg.weak_detection_score, cfg.weak_detection_min_confidence)
         ]
+        return out + [PlateRead(d.box, "", 0.0, (), "one_line", d.score) for d in unread]
 
     def read_crop(self, crop_bgr: np.ndarray) -> PlateRead | None:
         """Read one plate crop (no detection); None when it is not a readable plate."""

@@ -3,6 +3,7 @@ track end after N missed frames, noise discarded, repeated passes suppressed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from edge.vision.tracker import PlateObservation, PlateTracker, direction_of
@@ -180,3 +181,13 @@ def test_a_settled_track_is_kept_alive_by_unread_sightings() -> None:
     (p,) = run(tracker, [])
     assert p.text == "29B60108" and p.votes == 3 and p.hits == 30 and p.confidence == 0.95
     assert not PlateTracker(TrackerConfig()).settled(track)  # off by default
+
+
+def test_a_pass_reports_the_colour_most_of_its_reads_saw() -> None:
+    colours = ["yellow", "white", "yellow", "unknown", "yellow"]
+    frames = [
+        [replace(obs(600, 100 + 20 * i, "29B60108", 0.9 if c == "white" else 0.8, 0.2 * i), colour=c)]
+        for i, c in enumerate(colours)
+    ]
+    (p,) = run(PlateTracker(TrackerConfig()), frames)
+    assert p.best.colour == "white" and p.colour == "yellow"

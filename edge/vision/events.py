@@ -99,7 +99,7 @@ class PlateEventBuilder:
             camera_id=camera_id,
             text=p.text,
             layout=p.best.layout if p.best.layout in ("one_line", "two_line") else "one_line",
-            colour=p.best.colour if p.best.colour in PLATE_COLOURS else "unknown",
+            colour=p.colour if p.colour in PLATE_COLOURS else "unknown",
             category=plate_category(p.text),
             confidence=min(1.0, max(0.0, p.confidence)),
             candidates=[

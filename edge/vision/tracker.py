@@ -69,6 +69,7 @@ class Track:
     best_conf: dict[str, float] = field(default_factory=dict)
     best_obs: dict[str, PlateObservation] = field(default_factory=dict)
     alt_conf: dict[str, float] = field(default_factory=dict)
+    colours: dict[str, dict[str, int]] = field(default_factory=dict)  # text -> colour -> reads
 
     def add(self, obs: PlateObservation) -> None:
         self.hits += 1
@@ -86,6 +87,9 @@ class Track:
         if obs.text:
             self.votes[obs.text] += obs.confidence
             self.counts[obs.text] += 1
+            if obs.colour != "unknown":
+                per_text = self.colours.setdefault(obs.text, {})
+                per_text[obs.colour] = per_text.get(obs.colour, 0) + 1
             if obs.confidence >= self.best_conf.get(obs.text, 0.0):
                 self.best_conf[obs.text] = obs.confidence
                 self.best_obs[obs.text] = obs
@@ -113,6 +117,9 @@ class PlatePass:
     first_seen: datetime
     last_seen: datetime
     best: PlateObservation
+    colour: str = "unknown"
+    """The colour most reads of the winning text saw (one crop's white balance can
+    be off; the pass's majority is steadier)."""
 
 
 def _centre(box: Box) -> tuple[float, float]:
@@ -300,4 +307,7 @@ class PlateTracker:
             first_seen=track.first.captured_at,
             last_seen=track.last.captured_at,
             best=best,
+            colour=max(track.colours[text].items(), key=lambda kv: (kv[1], kv[0]))[0]
+            if track.colours.get(text)
+            else best.colour,
         )

@@ -93,6 +93,7 @@ class StandInRead:
     candidates: tuple[tuple[str, float], ...]
     layout: str
     detection_score: float = 0.9
+    colour: str = "unknown"
 
 
 class StandInReader:
@@ -109,7 +110,8 @@ class StandInReader:
         not collected, so the stand-in's own bookkeeping does not grow the RSS."""
         return min(self.vehicles, self._texts)
 
-    def read(self, image: np.ndarray) -> list[StandInRead]:
+    def read(self, image: np.ndarray, roi=(), motion=None, settled=()) -> list[StandInRead]:
+        """`PlateReader.read`'s signature; where to look does not matter to a stand-in."""
         n = self._calls
         self._calls += 1
         vehicle, step = divmod(n, SLOT)

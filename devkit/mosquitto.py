@@ -2,7 +2,8 @@
 demo, the tests and the benchmarks (one implementation for all three).
 
 Plain, or mutual TLS (`require_certificate true` + `use_identity_as_username true`)
-with the fleet ACL `pattern write devices/%u/#`; extra config lines for special cases
+with the fleet ACL (`fleet_acl`: devices write their own subtree, only the central
+identity writes command topics); extra config lines for special cases
 (`max_packet_size`, `message_size_limit`, `allow_anonymous false` ...). Faults are real
 signals: kill (SIGKILL, no persistence save), stop (SIGTERM, the broker saves its
 persistence file), freeze (SIGSTOP: the kernel still accepts TCP, nothing answers),
@@ -48,11 +49,26 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
     return predicate()
 
 
+def fleet_acl(central: tuple[str, ...] = (CENTRAL,), prefix: str = TOPIC_PREFIX) -> str:
+    """The fleet ACL of docs/mqtt.md: each device (user = certificate CN) writes only its
+    own events, attachments, status, stats and replies, and reads only its own
+    commands; only the central identities read every device topic and write command
+    topics. A device therefore cannot command another device, nor itself."""
+    rules = [
+        *(f"pattern write {prefix}/%u/{leaf}" for leaf in ("events/#", "attachments/#", "status", "stats")),
+        f"pattern write {prefix}/%u/replies/#",
+        f"pattern read {prefix}/%u/commands/#",
+    ]
+    for user in central:
+        rules += ["", f"user {user}", f"topic read {prefix}/#", f"topic write {prefix}/+/commands/#"]
+    return "\n".join(rules) + "\n"
+
+
 @dataclass(frozen=True)
 class BrokerOptions:
     tls: bool = False
     acl: bool = False
-    #: usernames (= certificate CNs) that may read every device topic (central consumers)
+    #: usernames (= certificate CNs) that may read every device topic and write command topics
     readers: tuple[str, ...] = (CENTRAL,)
     persistence: bool = False
     #: Mosquitto's cap on QoS 1 messages in flight, advertised as Receive Maximum in CONNACK
@@ -128,10 +144,7 @@ class LocalBroker:
             ]
         if o.acl:
             acl = self.dir / "acl"
-            rules = [f"pattern write {TOPIC_PREFIX}/%u/#", f"pattern read {TOPIC_PREFIX}/%u/commands/#"]
-            for reader in o.readers:
-                rules += ["", f"user {reader}", f"topic read {TOPIC_PREFIX}/#"]
-            acl.write_text("\n".join(rules) + "\n")
+            acl.write_text(fleet_acl(o.readers))
             lines.append(f"acl_file {acl}")
         return [*lines, *o.extra]
 

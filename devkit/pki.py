@@ -93,3 +93,21 @@ class DevPki:
         _write_key(key, files.key, passphrase)
         files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         return files
+
+    def sign_csr(self, csr_pem: bytes, *, days: int = 825, not_before: dt.datetime | None = None) -> bytes:
+        """The central CA's job: a client certificate (PEM) for the key and CN in `csr_pem`."""
+        csr = x509.load_pem_x509_csr(csr_pem)
+        start = not_before or dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(csr.subject)
+            .issuer_name(self._ca_cert.subject)
+            .public_key(csr.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(start + dt.timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(self._ca_key, hashes.SHA256())
+        )
+        return cert.public_bytes(serialization.Encoding.PEM)

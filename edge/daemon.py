@@ -14,7 +14,8 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 from edge.clock import ClockStatus
 from edge.events import EventDraft, StoredEvent
@@ -39,16 +40,21 @@ class Daemon:
         *,
         notifier: SystemdNotifier | None = None,
         vision_factory: Callable[..., Service] | None = None,
+        config_path: Path | None = None,
     ) -> None:
         """`vision_factory` builds the vision producer with VisionService's arguments;
-        the soak bench passes one with stand-in models and frame sources."""
+        the soak bench passes one with stand-in models and frame sources. `config_path`
+        is the file `config` came from: remote commands change it."""
         self.config = config
         self._vision_factory = vision_factory
+        self.config_path = config_path
         self.notifier = notifier or SystemdNotifier()
         self.stop_requested = threading.Event()
+        self.restart_reason: str | None = None
         self._clock = ClockStatus()
         self.outbox = None
         self.publisher = None
+        self.remote: Service | None = None
         self.producers: dict[str, Service] = {}
 
     # -- wiring --------------------------------------------------------------
@@ -68,8 +74,11 @@ class Daemon:
             self.outbox = Outbox(cfg.storage, cfg.device.id)
         except Exception as exc:
             raise StartupError(f"cannot open outbox {cfg.storage.path}: {exc}") from exc
+        commands = self._build_remote()
         try:
-            self.publisher = Publisher(cfg.mqtt, cfg.device.id, self.outbox, stats_source=self.producer_stats)
+            self.publisher = Publisher(
+                cfg.mqtt, cfg.device.id, self.outbox, stats_source=self.producer_stats, commands=commands
+            )
         except Exception as exc:
             raise StartupError(f"cannot set up the MQTT publisher: {exc}") from exc
         if cfg.synthetic is not None:
@@ -98,6 +107,52 @@ class Daemon:
                 self.producers["kiosk_screen"] = build_screen(cfg.kiosk, kiosk)
             except Exception as exc:  # unreadable CSCA folder or PIN secret, missing face model, busy port
                 raise StartupError(f"cannot set up the kiosk: {exc}") from exc
+
+    def _build_remote(self) -> Any:
+        """The remote-command service and its channel on the publisher's connection."""
+        remote = self.config.remote
+        if remote is None or not remote.enabled or self.config_path is None:
+            return None
+        from edge.publisher import CommandChannel, DeviceTopics
+        from edge.remote.build import build_remote_service
+
+        topics = DeviceTopics(self.config.mqtt.topic_prefix, self.config.device.id)
+        channel: CommandChannel | None = None
+
+        def connected() -> bool:
+            return channel is not None and channel.connected
+
+        try:
+            service = build_remote_service(
+                self.config, self.config_path, self, send=lambda r: channel.reply(r), connected=connected
+            )
+        except Exception as exc:  # unusable journal file
+            raise StartupError(f"cannot set up remote commands: {exc}") from exc
+        channel = CommandChannel(topics, service.submit)
+        self.remote = service
+        return channel
+
+    # -- what remote commands need of the daemon (edge.remote.ports.DaemonPort) ------
+    def request_restart(self, reason: str) -> None:
+        log.warning("restart requested", extra={"reason": reason})
+        self.restart_reason = reason
+        self.stop_requested.set()
+
+    def outbox_status(self) -> dict[str, Any]:
+        assert self.outbox is not None
+        return self.outbox.stats().as_dict()
+
+    def health(self) -> tuple[bool, list[str]]:
+        sick = self.unhealthy_components()
+        if self.publisher is None or not self.publisher.connected():
+            sick.append("broker connection")
+        return not sick, sick
+
+    def still(self, camera_id: str, timeout_s: float) -> bytes:
+        vision = self.producers.get("vision")
+        if vision is None:
+            raise LookupError("this device runs no cameras")
+        return vision.still(camera_id, timeout_s)  # type: ignore[attr-defined]
 
     def producer_stats(self) -> dict[str, object]:
         """Producer counters for the stats topic (camera drops, reconnects, …)."""
@@ -128,6 +183,8 @@ class Daemon:
         # VM, with the GIL held, stalling the publisher and camera loops each time.
         gc.freeze()
         self.publisher.start()
+        if self.remote is not None:
+            self.remote.start()
         for name, producer in self.producers.items():
             producer.start()
             log.info("producer started", extra={"producer": name})
@@ -159,6 +216,8 @@ class Daemon:
         sick = [name for name, p in self.producers.items() if not p.healthy()]
         if self.publisher is not None and not self.publisher.healthy():
             sick.append("publisher")
+        if self.remote is not None and not self.remote.healthy():
+            sick.append("remote")
         return sick
 
     def shutdown(self) -> None:
@@ -170,6 +229,9 @@ class Daemon:
             except Exception:
                 log.exception("producer failed to stop cleanly", extra={"producer": name})
         self.producers.clear()
+        if self.remote is not None:
+            self.remote.stop()
+            self.remote = None
         if self.publisher is not None:
             self.publisher.stop(flush_timeout_s=5.0)
             self.publisher = None

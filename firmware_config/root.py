@@ -8,6 +8,7 @@ from firmware_config.device import DeviceConfig
 from firmware_config.kiosk import KioskConfig
 from firmware_config.log_output import LoggingConfig
 from firmware_config.mqtt import MqttConfig
+from firmware_config.remote import RemoteConfig
 from firmware_config.storage import StorageConfig
 from firmware_config.synthetic import SyntheticSourceConfig
 from firmware_config.vision import VisionConfig
@@ -26,6 +27,10 @@ class EdgeConfig(Section):
     synthetic: SyntheticSourceConfig | None = Field(
         default=None, description="Synthetic event source for demos and commissioning (off when omitted)."
     )
+    remote: RemoteConfig | None = Field(
+        default=None,
+        description="Signed remote commands from the central server (off when omitted).",
+    )
 
     @model_validator(mode="after")
     def _sections_match_role(self) -> "EdgeConfig":
@@ -38,4 +43,8 @@ class EdgeConfig(Section):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"camera ids must be unique; repeated: {', '.join(dupes)}")
+        if self.remote is not None:
+            unknown = sorted(set(self.remote.snapshot_cameras) - set(ids))
+            if unknown:
+                raise ValueError(f"remote.snapshot_cameras names unknown camera(s): {', '.join(unknown)}")
         return self

@@ -11,6 +11,7 @@ DEBIAN_PACKAGES=(
   pcscd vsmartcard-vpcd pcsc-tools libpcsclite-dev swig   # PC/SC stack; pyscard builds against it
   openssl ffmpeg                # test certificates; test video streams
   chromium fonts-noto-core      # kiosk screen (Chromium kiosk mode; Noto Sans covers Vietnamese) and its browser tests
+  openssh-server                # the fleet playbook's tests run a real sshd on loopback
   python3-venv python3-dev build-essential
 )
 
@@ -26,7 +27,7 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# The packaged pcscd/mosquitto services are not used: tests and the demo start their own.
+# The packaged pcscd/mosquitto/ssh services are not used: tests and the demo start their own.
 
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then

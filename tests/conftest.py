@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.broker",  # Mosquitto, test PKI and subscriber fixtures
     "tests.pcsc_stack",  # pcscd + vpcd + CCCD emulator, test card PKI
     "tests.kiosk_screen_fixtures",  # headless Chromium, kiosk screen server + development controller
+    "tests.remote_daemon",  # daemon under the devkit supervisor + central commander
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

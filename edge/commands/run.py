@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from edge.commands.config_arg import load_or_report
 from edge.exit_codes import ExitCode
@@ -17,6 +18,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from edge.remote.trial import Trial, marker_for
+
+    # Before the configuration is even read: a remote change whose trial ran out of time
+    # (it kept the daemon from starting or from becoming healthy) is undone here.
+    settled = Trial(marker_for(Path(args.config))).settle_at_start()
+    if settled is not None and settled.state == "rolled_back":
+        print(f"rolled back remote {settled.command}: {settled.reason}", file=sys.stderr)
     config = load_or_report(args.config, "refusing to start, the configuration is invalid")
     if config is None:
         return ExitCode.CONFIG
@@ -26,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from edge.startup import StartupError
 
     configure_logging(config.logging)
-    daemon = Daemon(config)
+    daemon = Daemon(config, config_path=Path(args.config))
     daemon.install_signal_handlers()
     try:
         return daemon.run()

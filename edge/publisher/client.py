@@ -64,7 +64,17 @@ class Acked(NamedTuple):  # a tuple: one is made per PUBACK, on the hot path
         return self.code < FAILURE_CODE
 
 
-LinkEvent = Connected | Refused | Lost | Acked
+class Received(NamedTuple):
+    """A message from a subscription (the device's command topic), with its v5 request
+    properties."""
+
+    topic: str
+    payload: bytes
+    response_topic: str | None
+    correlation: bytes | None
+
+
+LinkEvent = Connected | Refused | Lost | Acked | Received
 
 
 def _set_cork(sock: socket.socket, on: bool) -> bool:
@@ -118,9 +128,21 @@ def _install_callbacks(client: mqtt.Client, inbox: _Inbox) -> None:
         code = reason_code.value  # the name is only looked up for refusals (hot path)
         inbox.events.append(Acked(mid, code, reason_code.getName() if code >= FAILURE_CODE else ""))
 
+    def on_message(_c, _u, msg: mqtt.MQTTMessage) -> None:
+        props = msg.properties
+        inbox.events.append(
+            Received(
+                msg.topic,
+                bytes(msg.payload),
+                getattr(props, "ResponseTopic", None),
+                getattr(props, "CorrelationData", None),
+            )
+        )
+
     client.on_connect = on_connect
     client.on_disconnect = on_disconnect
     client.on_publish = on_publish
+    client.on_message = on_message
 
 
 class BrokerLink:
@@ -248,6 +270,24 @@ class BrokerLink:
             return None
         # rc NO_CONN: the socket just died; the Lost event follows and the row is re-read.
         return info.mid
+
+    def subscribe(self, topic_filter: str) -> None:
+        """QoS 1 subscription (the persistent session keeps it, and what arrives while
+        the device is offline, across reconnects)."""
+        assert self._client is not None
+        self._client.subscribe(topic_filter, qos=1)
+
+    def publish_reply(self, topic: str, payload: bytes, correlation: bytes | None) -> int | None:
+        """A command reply: QoS 1, JSON, with the request's correlation data."""
+        assert self._client is not None
+        props = Properties(PacketTypes.PUBLISH)
+        props.ContentType = "application/json"
+        if correlation is not None:
+            props.CorrelationData = correlation
+        if self._max_packet is not None and _packet_size(topic, payload, 1, props) > self._max_packet:
+            raise PublishRefused(f"reply too large for the broker's maximum packet size {self._max_packet}")
+        info = self._client.publish(topic, payload, qos=1, properties=props)
+        return None if info.rc == MQTTErrorCode.MQTT_ERR_QUEUE_SIZE else info.mid
 
     @contextlib.contextmanager
     def burst(self) -> Iterator[None]:

@@ -24,7 +24,8 @@ from typing import Any, Protocol
 from drivers.backoff import Backoff
 from edge.outbox.errors import OutboxError
 from edge.publisher.acker import Acker
-from edge.publisher.client import Acked, BrokerLink, Connected, Lost, Refused
+from edge.publisher.client import Acked, BrokerLink, Connected, Lost, Received, Refused
+from edge.publisher.commands import CommandChannel
 from edge.publisher.errors import ConnectError, PublishRefused
 from edge.publisher.feeder import Feeder
 from edge.publisher.poison import PoisonWatch
@@ -33,6 +34,7 @@ from edge.publisher.stats import PublisherStats, stats_payload
 from edge.publisher.topics import DeviceTopics
 from edge.publisher.wakeup import Wakeup
 from edge.publisher.window import InFlight
+from edge.remote.messages import Incoming
 from firmware_config.mqtt import MqttConfig
 
 log = logging.getLogger(__name__)
@@ -65,8 +67,10 @@ class PublishLoop:
         stopping: threading.Event,
         stats_source: Callable[[], Mapping[str, Any]] | None = None,
         on_acked: Callable[[list[int]], None] | None = None,
+        commands: CommandChannel | None = None,
     ) -> None:
         self._config = config
+        self._commands = commands
         self._device_id = device_id
         self._outbox = outbox
         self._tls = tls
@@ -145,6 +149,8 @@ class PublishLoop:
             if self._stopping.is_set():
                 return self._flush_and_close(now)
             self._fill(now)
+            if self._commands is not None:
+                self._send_replies()
             if now >= self._next_stats:
                 self._next_stats = now + self._config.stats_interval_s
                 self._publish_stats()
@@ -185,6 +191,11 @@ class PublishLoop:
             reason = f"broker refused the connection: {event.reason} (0x{event.code:02x})"
             self._drop(reason, connecting=True)
             self._outbox.note_error(reason)  # surfaced in stats and `edge outbox status`
+        elif isinstance(event, Received):
+            if self._commands is not None:
+                self._commands.received_message(
+                    Incoming(event.topic, event.payload, event.response_topic, event.correlation)
+                )
         elif isinstance(event, Lost):
             head = self.window.oldest() if self._connected and not event.silent else None
             self._drop(f"connection lost: {event.reason}", connecting=not self._connected)
@@ -211,6 +222,21 @@ class PublishLoop:
         mid = self._link.publish(self.topics.status, b"online", retain=True)
         if mid is not None:
             self.window.add(mid, None, None)
+        if self._commands is not None:
+            self._link.subscribe(self._commands.topic_filter)
+            self._commands.connected = True
+
+    def _send_replies(self) -> None:
+        assert self._link is not None and self._commands is not None
+        for reply in self._commands.take_replies():
+            try:
+                mid = self._link.publish_reply(reply.topic, reply.payload, reply.correlation)
+            except PublishRefused as exc:
+                self.stats.error(f"command reply not sent: {exc}")
+                continue
+            if mid is not None:
+                self.window.add(mid, None, None)
+                self._commands.replied += 1
 
     def _on_ack(self, event: Acked) -> None:
         known, message = self.window.resolve(event.mid)
@@ -275,6 +301,8 @@ class PublishLoop:
         self._link.close()
         self._link = None
         self._connected = False
+        if self._commands is not None:
+            self._commands.connected = False
         self._feeder.forget()
         log.info("disconnected from broker", extra={"unacked": self.window.connection_lost()})
         return False
@@ -288,6 +316,8 @@ class PublishLoop:
             self._link.abort()
             self._link = None
         was_connected, self._connected = self._connected, False
+        if self._commands is not None:
+            self._commands.connected = False
         dropped = self.window.connection_lost()
         self._feeder.forget()  # still in the outbox; read again after the reconnect
         self._offline_mid = None

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from edge.publisher.commands import CommandChannel
 from edge.publisher.loop import OutboxPort, PublishLoop
 from edge.publisher.stats import PublisherStats
 from edge.publisher.tls import build_tls_context
@@ -34,12 +35,13 @@ class Publisher:
         stats_source: Callable[[], Mapping[str, Any]] | None = None,
         credentials_dir: str | None = None,
         on_acked: Callable[[list[int]], None] | None = None,
+        commands: CommandChannel | None = None,
     ) -> None:
         """`stats_source` adds an "extra" object to the stats topic (e.g. producer
         counters); `credentials_dir` overrides $CREDENTIALS_DIRECTORY for the key
         passphrase; `on_acked` is called from the publisher thread with the row ids of
         each batch once it is deleted from the outbox (used by `edge selftest` and the
-        benchmark).
+        benchmark); `commands` subscribes the command topic and sends its replies.
         Raises TlsSetupError at once for an unusable CA, certificate, key or passphrase."""
         self._config = config
         self.stats = PublisherStats()
@@ -56,7 +58,10 @@ class Publisher:
             stopping=self._stopping,
             stats_source=stats_source,
             on_acked=on_acked,
+            commands=commands,
         )
+        if commands is not None:
+            commands.attach(self._wake)
         self._beat = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="mqtt-publisher", daemon=True)
 
@@ -89,6 +94,9 @@ class Publisher:
         (restarting would not bring the broker back); a wedged loop is."""
         limit = max(30.0, 3 * self._config.connect_timeout_s + 2 * self._config.keepalive_s)
         return self._thread.is_alive() and time.monotonic() - self._beat < limit
+
+    def connected(self) -> bool:
+        return self.stats.state == "connected"
 
     def snapshot(self) -> dict[str, Any]:
         """Connection state and counters (the "connection" part of the stats topic)."""

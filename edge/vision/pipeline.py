@@ -25,6 +25,7 @@ from edge.vision.motion import MotionGate
 from edge.vision.plates.search import attention_mask
 from edge.vision.runtime import MallocTrimmer, ModelLoadError
 from edge.vision.stats import CameraCounters
+from edge.vision.stills import StillRequests
 from edge.vision.tracker import PlateTracker
 from firmware_config.cameras import CameraConfig
 from firmware_config.vision import VisionConfig
@@ -142,6 +143,7 @@ class VisionService:
         self._trimmer = MallocTrimmer(config.inference.malloc_trim_interval_s)
         self.append_failures = 0
         self.events_appended = 0
+        self.stills = StillRequests()
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> None:
@@ -165,6 +167,12 @@ class VisionService:
         return time.monotonic() - self._beat < WEDGED_AFTER_S and all(
             ln.camera.healthy() for ln in self.lanes
         )
+
+    def still(self, camera_id: str, timeout_s: float) -> bytes:
+        """JPEG of the camera's next analysed frame (the remote snapshot command)."""
+        if camera_id not in {ln.cfg.id for ln in self.lanes}:
+            raise LookupError(f"no camera {camera_id!r}")
+        return self.stills.take(camera_id, timeout_s)
 
     def finished(self) -> bool:
         """Every camera was a replay that reached its end and every frame was analysed."""
@@ -207,6 +215,7 @@ class VisionService:
 
     def _analyse(self, lane: CameraLane, frame: Frame) -> None:
         started, cpu_started = time.perf_counter(), time.thread_time()
+        self.stills.offer(lane.cfg.id, frame.image)
         try:
             self._emit(self.process(lane, frame))
         except Exception as exc:  # one bad frame must not stop the camera's analysis

@@ -1,0 +1,54 @@
+"""The device's command channel on the one broker connection: the subscription to
+`PREFIX/DEV/commands/#` and the replies going back.
+
+Received commands are handed on at once (`deliver` must not block: the daemon's
+remote service queues them and works on its own thread); replies are queued here by
+any thread and published by the publisher thread on its next turn, QoS 1, with the
+request's correlation data. Replies are not kept across a lost connection: the
+central server asks again with a new nonce."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+
+from edge.publisher.topics import DeviceTopics
+from edge.publisher.wakeup import Wakeup
+from edge.remote.messages import Incoming, Reply
+
+MAX_QUEUED_REPLIES = 64
+
+
+class CommandChannel:
+    def __init__(self, topics: DeviceTopics, deliver: Callable[[Incoming], None]) -> None:
+        self.topic_filter = f"{topics.root}/commands/#"
+        self._deliver = deliver
+        self._lock = threading.Lock()
+        self._replies: deque[Reply] = deque(maxlen=MAX_QUEUED_REPLIES)
+        self._wake: Wakeup | None = None
+        self.connected = False
+        self.received = 0
+        self.replied = 0
+
+    def attach(self, wake: Wakeup) -> None:
+        """Called by the publisher: replies wake its loop."""
+        self._wake = wake
+
+    def received_message(self, message: Incoming) -> None:
+        """Publisher thread: a message arrived on the command topic."""
+        self.received += 1
+        self._deliver(message)
+
+    def reply(self, reply: Reply) -> None:
+        """Any thread: queue a reply (the oldest is dropped beyond MAX_QUEUED_REPLIES)."""
+        with self._lock:
+            self._replies.append(reply)
+        if self._wake is not None:
+            self._wake.set()
+
+    def take_replies(self) -> list[Reply]:
+        with self._lock:
+            out = list(self._replies)
+            self._replies.clear()
+        return out

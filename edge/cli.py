@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "detect": "detect",
     "kiosk": "kiosk",
     "face": "face",
+    "provision": "provision",
+    "doctor": "doctor",
 }
 
 

@@ -154,7 +154,11 @@ def test_validate_command_exit_codes(tmp_path, capsys):
     good.write_text(GOOD)
     assert edge_main(["validate", "--config", str(good)]) == 1  # a kiosk without outbox encryption
     assert "storage.encryption_key" in capsys.readouterr().out
-    good.write_text(GOOD.replace("/tmp/outbox.db\n", "/tmp/outbox.db\n  encryption_key: {file: /tmp/k}\n"))
+    key = tmp_path / "k"
+    good.write_text(GOOD.replace("/tmp/outbox.db\n", f"/tmp/outbox.db\n  encryption_key: {{file: {key}}}\n"))
+    assert edge_main(["validate", "--config", str(good)]) == 1  # the key file does not exist yet
+    assert f"storage.encryption_key: {key} does not exist" in capsys.readouterr().out
+    key.write_text("00" * 32)
     assert edge_main(["validate", "--config", str(good)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("OK: dev-0001 (pawnshop_kiosk)") and out.count("\n") == 1

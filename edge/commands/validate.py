@@ -1,4 +1,8 @@
-"""`edge validate --config FILE`: check a device configuration without starting anything."""
+"""`edge validate --config FILE`: check a device configuration without starting anything
+and without the network: the schema, then every file and directory it names (present,
+of the right kind, readable by whoever runs it: the unit runs it as the service user
+in ExecStartPre, with the credentials systemd hands over). `edge doctor` checks the
+rest (certificate, broker, clock, cameras, reader, models, unit)."""
 
 from __future__ import annotations
 
@@ -23,6 +27,15 @@ def run(args: argparse.Namespace) -> int:
             f"{args.config}: storage.encryption_key: a kiosk stores ID data and face images in its outbox; "
             "set an encryption key (e.g. encryption_key: {credential: outbox-key})"
         )
+        return ExitCode.CONFIG
+    from edge.checks.files import file_findings
+    from edge.checks.findings import problems
+
+    missing = problems(file_findings(cfg))
+    if missing:
+        print(f"{args.config}: {len(missing)} referenced file problem(s)")
+        for finding in missing:
+            print(f"  {finding.detail} ({finding.fix})")
         return ExitCode.CONFIG
     tls = "mutual TLS" if cfg.mqtt.tls else "PLAIN (insecure)"
     print(

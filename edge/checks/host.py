@@ -39,10 +39,17 @@ def disk_finding(cfg: EdgeConfig) -> Finding:
         )
     quota = int(cfg.storage.quota)
     free = usage.free
-    detail = f"{free / 2**20:,.0f} MiB free on {directory} ({free / usage.total:.0%}), outbox quota {quota / 2**20:,.0f} MiB"
-    if free < min(quota, 64 * 2**20):
+    outbox = Path(cfg.storage.path)
+    used = outbox.stat().st_blocks * 512 if outbox.exists() else 0
+    detail = (
+        f"{free / 2**20:,.0f} MiB free on {directory} ({free / usage.total:.0%}), "
+        f"outbox quota {quota / 2**20:,.0f} MiB"
+    )
+    if free + used < quota:
         return fail(
-            "disk.space", detail, "free space on the disk (old logs, stale files) or lower storage.quota"
+            "disk.space",
+            f"{detail}: the outbox cannot grow to its quota",
+            "free space on the disk (old logs, stale files) or lower storage.quota",
         )
     if free / usage.total < FREE_WARN_FRACTION:
         return warn("disk.space", detail, "free some space before the outbox needs it")

@@ -64,7 +64,8 @@ class LocalSshd:
 
     def start(self) -> LocalSshd:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # privilege separation directory
-        self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(self.config)], stderr=open(self.log, "wb"))
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(self.config)], stderr=log)
         if not wait_until(self._answers, 10):
             self.stop()
             raise RuntimeError(f"sshd did not start: {self.log.read_text()[-2000:]}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 import ssl
 import threading
 import time
@@ -79,7 +80,7 @@ class CentralCommander:
         c.max_inflight_messages_set(100)
         if tls is not None:
             c.tls_set_context(tls)
-        c.on_connect = lambda cl, *_a: cl.subscribe(f"{prefix}/+/replies/#", qos=1)
+        c.on_connect = self._on_connect
         c.on_subscribe = self._on_subscribe
         c.on_message = self._on_message
         c.on_publish = self._on_publish
@@ -102,6 +103,12 @@ class CentralCommander:
     def stop(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
+
+    def _on_connect(self, client: mqtt.Client, *_a: Any) -> None:
+        sock = client.socket()
+        if sock is not None:  # no Nagle delay on small command publishes
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        client.subscribe(f"{self.prefix}/+/replies/#", qos=1)
 
     def _on_subscribe(self, _c, _u, _mid, reason_codes, _p) -> None:
         self._subscribed = all(not rc.is_failure for rc in reason_codes)

@@ -23,12 +23,19 @@ class NonceJournal:
         )
 
     def claim(self, nonce: str, forget_at: float, now: float) -> bool:
-        """Record `nonce`; False when it was seen before (a replay)."""
+        """Record `nonce`; False when it was seen before (a replay). One transaction, so
+        one fsync per command; expired nonces are purged in the same transaction."""
         with self._lock:
-            self._db.execute("DELETE FROM nonces WHERE forget_at < ?", (now,))
-            cur = self._db.execute(
-                "INSERT OR IGNORE INTO nonces (nonce, forget_at) VALUES (?, ?)", (nonce, forget_at)
-            )
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("DELETE FROM nonces WHERE forget_at < ?", (now,))
+                cur = self._db.execute(
+                    "INSERT OR IGNORE INTO nonces (nonce, forget_at) VALUES (?, ?)", (nonce, forget_at)
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
             return cur.rowcount == 1
 
     def close(self) -> None:

@@ -18,7 +18,9 @@ BASE_URI = "https://schemas.vn-edge.invalid/events/v1/"
 
 def render_all() -> dict[str, str]:
     out: dict[str, str] = {}
-    models = {"envelope": EventEnvelope, **BODY_MODELS}
+    from edge.remote.schemas import COMMAND_MODELS
+
+    models = {"envelope": EventEnvelope, **BODY_MODELS, **COMMAND_MODELS}
     for name, model in models.items():
         schema = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",

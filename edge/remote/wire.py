@@ -32,10 +32,14 @@ class Refusal(Exception):
         self.reason = reason
 
 
-class _Outer(BaseModel):
+class CommandEnvelope(BaseModel):
+    """What goes on the wire: the signed text and its Ed25519 signature (base64)."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
-    signed: str = Field(min_length=2)
-    sig: str = Field(min_length=1, max_length=200)
+    signed: str = Field(min_length=2, description="JSON text of the command body, exactly as signed.")
+    sig: str = Field(
+        min_length=1, max_length=200, description="base64 Ed25519 signature over CONTEXT + signed."
+    )
 
 
 class CommandBody(BaseModel):
@@ -71,7 +75,7 @@ def parse_signed(payload: bytes, key: Ed25519PublicKey) -> SignedCommand:
     if isinstance(outer_data, dict) and "sig" not in outer_data:
         raise Refusal("unsigned", "the command carries no signature ('sig')")
     try:
-        outer = _Outer.model_validate(outer_data)
+        outer = CommandEnvelope.model_validate(outer_data)
     except ValidationError as exc:
         raise Refusal("garbled", f"envelope must be {{signed, sig}}: {_first_error(exc)}") from None
     try:

@@ -152,3 +152,53 @@ def test_snapshot_is_refused_unless_the_configuration_allows_it(remote_device_fa
     reply = dev.request("snapshot", {"camera": "north"})
     assert reply["status"] == "failed" and "not allowed" in reply["reason"]
     assert wait_until(lambda: dev.supervisor.pid() is not None, 1)
+
+
+def test_snapshot_sends_a_still_from_an_allowed_camera(remote_device_factory):
+    import base64
+
+    import cv2
+    import numpy as np
+
+    from tests.test_camera_faults import ScriptedMjpegServer
+
+    server = ScriptedMjpegServer([[("good", 100000)]])
+    with server:
+        camera = {
+            "id": "gate",
+            "kind": "mjpeg",
+            "url": f"http://127.0.0.1:{server.port}/video",
+            "detect": ["faces"],
+        }
+        dev = remote_device_factory(
+            sections={"cameras": [camera], "vision": {"faces": {"type": "blazeface"}}},
+            snapshot_cameras=["gate"],
+        )
+        reply = dev.request("snapshot", {"camera": "gate"})
+        assert reply["status"] == "ok", reply["reason"]
+        image = cv2.imdecode(
+            np.frombuffer(base64.b64decode(reply["result"]["jpeg_b64"]), np.uint8), cv2.IMREAD_COLOR
+        )
+        assert image is not None and image.shape[0] > 0
+        refused = dev.request("snapshot", {"camera": "other"})
+        assert refused["status"] == "failed" and "not allowed" in refused["reason"]
+
+
+def test_a_change_that_keeps_the_daemon_from_starting_is_rolled_back_at_start(remote_device_factory):
+    """The new configuration passes every check a command can make, but the daemon cannot
+    start with it (a garbled certificate): `edge run` exits at once, again and again,
+    until the deadline has passed and the next start restores the previous files."""
+    dev = remote_device_factory()
+    original = dev.config.read_bytes()
+    garbled = dev.workdir / "garbled.pem"
+    garbled.write_text("-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n")
+    data = config_data(dev.config)
+    data["mqtt"]["tls"]["cert_file"] = str(garbled)
+    starts = dev.supervisor.starts
+    corr = dev.central.send(dev.device_id, "set_config", {"config_yaml": yaml.safe_dump(data)})
+    assert dev.central.wait_reply(corr)["status"] == "accepted"
+    outcome = dev.central.wait_reply(corr, 60, status="rolled_back")
+    assert dev.config.read_bytes() == original
+    assert dev.supervisor.starts >= starts + 3  # failed starts before the rollback
+    assert "rolled back remote set_config" in dev.supervisor.log_text()
+    assert "not healthy within" in outcome["reason"]

@@ -1,6 +1,6 @@
 """The Ansible rollout (ansible/provision.yml, ansible-core from PyPI) against a real
 OpenSSH server on a loopback port: two devices provisioned into staging roots, one at
-a time (serial); the first run changes them, the second reports no change; a device
+a time (serial); `--check` only plans; the first run changes them, the second reports no change; a device
 that fails stops the rollout before the devices after it."""
 
 from __future__ import annotations
@@ -101,6 +101,10 @@ def recap(out: str) -> dict[str, dict[str, int]]:
 def test_rollout_changes_then_reports_no_change(sshd, tmp_path):
     devices = ["hcm-q1-cam-0501", "hcm-q1-cam-0502"]
     inv = inventory(tmp_path, sshd, {d: {} for d in devices})
+    planned = play(inv, tmp_path, "--check", "-v")
+    assert planned.returncode == 0, planned.stdout[-4000:]
+    assert "would    service user vn-edge" in planned.stdout
+    assert not (tmp_path / "roots" / devices[0] / "etc/vn-edge").exists()
     first = play(inv, tmp_path)
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
     counts = recap(first.stdout)

@@ -94,3 +94,41 @@ def test_committing_keeps_the_new_files(tmp_path):
 def test_camera_passwords_are_masked():
     assert mask_url("rtsp://admin:s3cret@10.0.0.5:554/s1") == "rtsp://***@10.0.0.5:554/s1"
     assert mask_url("rtsp://10.0.0.5/s1") == "rtsp://10.0.0.5/s1"
+
+
+class _HealthyDaemon:
+    def __init__(self) -> None:
+        self.restarts: list[str] = []
+
+    def health(self) -> tuple[bool, list[str]]:
+        return True, []
+
+    def request_restart(self, reason: str) -> None:
+        self.restarts.append(reason)
+
+
+def test_a_trial_is_judged_by_the_next_process_not_the_one_that_began_it(tmp_path):
+    """The process that accepted a change is still healthy while it shuts down; it must
+    not commit the change it never ran with."""
+    from edge.remote.service import RemoteService
+
+    config = tmp_path / "config.yaml"
+    config.write_text("old\n")
+    trial = Trial(marker_for(config))
+    cfg = RemoteConfig(command_key=pinned_key(new_command_key()), healthy_for_s=0, health_deadline_s=60)
+    clock = [1000.0]
+    daemon = _HealthyDaemon()
+    old = RemoteService(
+        cfg, "d", None, trial, daemon, send=lambda r: None, connected=lambda: True, clock=lambda: clock[0]
+    )  # type: ignore[arg-type]
+    clock[0] += 1
+    trial.begin(TrialRecord("set_config", "n" * 16, "t", None, clock[0] + 60, clock[0]), {config: b"new\n"})
+    old._watch_trial()
+    assert trial.load().state == "trial"
+    clock[0] += 5
+    new = RemoteService(
+        cfg, "d", None, trial, daemon, send=lambda r: None, connected=lambda: True, clock=lambda: clock[0]
+    )  # type: ignore[arg-type]
+    new._watch_trial()
+    new._watch_trial()
+    assert trial.load() is None or trial.load().state == "committed"

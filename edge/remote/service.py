@@ -50,6 +50,7 @@ class RemoteService:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="remote-commands", daemon=True)
         self._healthy_since: float | None = None
+        self._born = clock()
         self.handled = 0
 
     # -- Service -------------------------------------------------------------------
@@ -99,6 +100,8 @@ class RemoteService:
             return
         now = self._clock()
         if record.state == "trial":
+            if record.started_at >= self._born:
+                return  # begun by this process, which is about to restart: the next one judges it
             healthy, sick = self._daemon.health()
             if not healthy:
                 self._healthy_since = None

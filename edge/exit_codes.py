@@ -26,6 +26,7 @@ class ExitCode(enum.IntEnum):
     UNAVAILABLE = 8
     INPUT = 9
     CHECK_FAILED = 10
+    WARNINGS = 11
 
     def describe(self) -> str:
         return _MEANING[self]
@@ -43,6 +44,8 @@ _MEANING: dict[ExitCode, str] = {
     ExitCode.UNAVAILABLE: "a part the command needs could not be started or opened "
     "(outbox file or key, certificate, MQTT client, model weights)",
     ExitCode.INPUT: "the input given to the command could not be read (e.g. no readable image)",
+    ExitCode.WARNINGS: "the checks passed with warnings (e.g. `edge doctor`: a certificate expiring "
+    "within 30 days)",
     ExitCode.CHECK_FAILED: "the command ran but its check did not pass (e.g. not every self-test "
     "event was acknowledged)",
 }

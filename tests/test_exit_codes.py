@@ -22,6 +22,7 @@ CONFIG_COMMANDS = [
     ["detect", "--image", "nowhere.jpg"],
     ["selftest", "publish"],
     ["card", "read", "--can", "123456"],
+    ["doctor"],
 ]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-EXIT_OK, EXIT_CONFIG, EXIT_CHECK_FAILED, EXIT_WARNINGS = 0, 1, 10, 11
+from edge.exit_codes import ExitCode
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,5 +40,7 @@ def run(args: argparse.Namespace) -> int:
     findings = run_doctor(Path(args.config), options)
     print(render_json(findings) if args.json else render_table(findings))
     if findings and findings[0].check == "config" and findings[0].severity == Severity.FAIL:
-        return EXIT_CONFIG
-    return {Severity.FAIL: EXIT_CHECK_FAILED, Severity.WARN: EXIT_WARNINGS}.get(worst(findings), EXIT_OK)
+        return ExitCode.CONFIG
+    return {Severity.FAIL: ExitCode.CHECK_FAILED, Severity.WARN: ExitCode.WARNINGS}.get(
+        worst(findings), ExitCode.OK
+    )

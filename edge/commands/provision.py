@@ -22,8 +22,7 @@ import sys
 from pathlib import Path
 
 from edge.commands.config_arg import load_or_report
-
-EXIT_OK, EXIT_CONFIG, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_CHECK_FAILED = 0, 1, 2, 8, 10
+from edge.exit_codes import ExitCode
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -75,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
     if os.geteuid() != 0 and not args.dry_run:
         print("edge provision changes owners and modes: run it as root (or with --dry-run)", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     layout = Layout(Path(args.root), args.user)
     if args.install_cert is not None:
         return _install_cert(args, layout)
@@ -87,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
             f"edge provision: {', '.join(missing)} required (or --install-cert FILE --ca FILE)",
             file=sys.stderr,
         )
-        return EXIT_USAGE
+        return ExitCode.USAGE
     return _provision(args, layout)
 
 
@@ -140,7 +139,7 @@ def _provision(args: argparse.Namespace, layout) -> int:  # type: ignore[no-unty
         print(f"  note     {layout.config} differs from the profile and was kept (--reconfigure replaces it)")
     if args.dry_run:
         print(f"dry run: {len(changed)} change(s) would be made" if changed else "dry run: nothing to change")
-        return EXIT_OK
+        return ExitCode.OK
     print(f"provision: {len(changed)} change(s) made" if changed else "provision: nothing to change")
     if any(r.applied and r.name == "systemd unit" for r in results):
         _systemctl(layout, "daemon-reload")
@@ -149,7 +148,7 @@ def _provision(args: argparse.Namespace, layout) -> int:  # type: ignore[no-unty
             f"next: send {layout.csr} to the central CA, then run "
             "`edge provision --install-cert device.pem --ca ca.pem`"
         )
-        return EXIT_OK
+        return ExitCode.OK
     return _finish(args, layout)
 
 
@@ -159,10 +158,10 @@ def _install_cert(args: argparse.Namespace, layout) -> int:  # type: ignore[no-u
 
     if args.ca is None:
         print("edge provision --install-cert needs --ca FILE (the central CA to pin)", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     cfg = load_or_report(str(layout.config))
     if cfg is None:
-        return EXIT_CONFIG
+        return ExitCode.CONFIG
     report = check(layout, cfg.device.id, args.install_cert, args.ca)
     for warning in report.warnings:
         print(f"warning: {warning}")
@@ -170,13 +169,13 @@ def _install_cert(args: argparse.Namespace, layout) -> int:  # type: ignore[no-u
         print(f"certificate {args.install_cert} refused, nothing installed:", file=sys.stderr)
         for problem in report.problems:
             print(f"  - {problem}", file=sys.stderr)
-        return EXIT_CHECK_FAILED
+        return ExitCode.CHECK_FAILED
     print(
         f"certificate {args.install_cert}: CN={report.common_name}, valid until {report.not_after:%Y-%m-%d}"
     )
     results = run_plan(install_steps(layout, args.install_cert, args.ca), dry_run=args.dry_run)
     if args.dry_run:
-        return EXIT_OK
+        return ExitCode.OK
     changed = [r for r in results if r.applied]
     print(f"provision: {len(changed)} change(s) made" if changed else "provision: nothing to change")
     return _finish(args, layout)
@@ -215,10 +214,10 @@ def _finish(args: argparse.Namespace, layout) -> int:  # type: ignore[no-untyped
             sys.stderr.write(proc.stderr)
             if proc.returncode != 0:
                 print(f"provision: `edge {cmd[0]}` failed (exit {proc.returncode}); fix it and run again")
-                return EXIT_CHECK_FAILED
+                return ExitCode.CHECK_FAILED
     if not args.no_start:
         _systemctl(layout, "restart", "vn-edge.service")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _systemd_running(layout) -> bool:  # type: ignore[no-untyped-def]

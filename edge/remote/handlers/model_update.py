@@ -1,4 +1,4 @@
-"""update_model: a model file staged on the device (by scp or the Ansible playbook into
+"""update_model: a model file staged on the device (by scp or an Ansible copy task into
 `remote.staging_dir`) is installed under `remote.models_dir` once its sha256 matches the
 signed manifest, and the configuration key `target` (a `.model` setting, e.g.
 `vision.plates.detector.model`) is pointed at it; applied by a restart on trial with

@@ -12,6 +12,7 @@ DEBIAN_PACKAGES=(
   openssl ffmpeg                # test certificates; test video streams
   chromium fonts-noto-core      # kiosk screen (Chromium kiosk mode; Noto Sans covers Vietnamese) and its browser tests
   openssh-server                # the fleet playbook's tests run a real sshd on loopback
+  opencv-doc                    # vtest.avi: road backgrounds of the intersection composites (sha256 pinned in models/synth/intersection.py)
   python3-venv python3-dev build-essential
 )
 

@@ -11,10 +11,14 @@ frames at intersection scale from them:
   the width asked for;
 * **backgrounds** (`RoadBackgrounds`): procedurally drawn asphalt with lane lines, a
   stop line and a zebra crossing under a random perspective, the dev scenes
-  themselves (real Vietnamese roadside and gate frames), and, when Debian's
-  `opencv-doc` is installed, frames of OpenCV's sample video `vtest.avi` (pedestrians
-  on a pavement seen from a high camera; BSD-3-Clause, Intel, OpenCV sample data).
-  The shared traffic clips are never used here: their terms forbid training on them;
+  themselves (real Vietnamese roadside and gate frames), and frames of OpenCV's
+  sample video `vtest.avi` (pedestrians on a pavement seen from a high camera;
+  BSD-3-Clause, Intel, OpenCV sample data) from Debian's `opencv-doc`, which
+  `scripts/setup.sh` installs. The file's sha256 is pinned (`VTEST_SHA256`) and a
+  missing or different file is an error, not a silent fallback: a training or
+  benchmark run that quietly lost a third of its backgrounds would give other figures
+  on a fresh machine. The shared traffic clips are never used here: their terms forbid
+  training on them;
 * **camera**: motion blur along the direction of travel, low light, sensor noise,
   JPEG compression (`degrade`).
 
@@ -24,6 +28,7 @@ of the training split only, and the benchmarks build theirs from the held-out sc
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +37,35 @@ import cv2
 import numpy as np
 
 VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+VTEST_SHA256 = "45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf"  # opencv-doc 4.6.0
+VTEST_STRIDE = 40  # every 40th of its 795 frames: 20 backgrounds
+
+
+def vtest_frames(path: Path = VTEST, *, stride: int = VTEST_STRIDE) -> list[np.ndarray]:
+    """Every `stride`-th frame of OpenCV's `vtest.avi`, after checking the file is the
+    pinned one (a different file would change every composite drawn from it)."""
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"road background video {path} is missing: it comes from Debian's opencv-doc, "
+            "which scripts/setup.sh installs (apt-get install opencv-doc)"
+        )
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != VTEST_SHA256:
+        raise ValueError(f"road background video {path} has sha256 {digest}, expected {VTEST_SHA256}")
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    i = 0
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        if i % stride == 0:
+            frames.append(frame)
+        i += 1
+    cap.release()
+    if not frames:
+        raise ValueError(f"road background video {path} decoded to no frame")
+    return frames
 
 
 @dataclass(frozen=True)
@@ -167,22 +201,14 @@ def erase_boxes(frame: np.ndarray, boxes) -> np.ndarray:
 
 class RoadBackgrounds:
     """Backgrounds to paste vehicles on: drawn roads, real dev-scene frames (their
-    plates erased, `erase_boxes`) and, when installed, frames of OpenCV's `vtest.avi`
-    sample (see the module docstring)."""
+    plates erased, `erase_boxes`) and frames of OpenCV's `vtest.avi` sample
+    (`vtest_frames`; see the module docstring). The set is the same on every machine
+    set up by `scripts/setup.sh`, or the constructor raises."""
 
-    def __init__(self, frames: list[np.ndarray], *, use_vtest: bool = True) -> None:
+    def __init__(self, frames: list[np.ndarray], *, use_vtest: bool = True, vtest: Path = VTEST) -> None:
         self.frames = list(frames)
-        if use_vtest and VTEST.is_file():
-            cap = cv2.VideoCapture(str(VTEST))
-            i = 0
-            while True:
-                ok, frame = cap.read()
-                if not ok:
-                    break
-                if i % 40 == 0:
-                    self.frames.append(frame)
-                i += 1
-            cap.release()
+        if use_vtest:
+            self.frames += vtest_frames(vtest)
 
     def draw(self, rng: random.Random, size: tuple[int, int]) -> np.ndarray:
         W, H = size
@@ -268,6 +294,23 @@ def compose(
                 placed.append(PlacedPlate(box, vehicle.text))
                 break
     return canvas, placed
+
+
+def training_composite(
+    rng: random.Random,
+    backgrounds: RoadBackgrounds,
+    vehicles: list[Vehicle],
+    size: tuple[int, int],
+    plate_width: tuple[float, float],
+) -> tuple[np.ndarray, list[PlacedPlate]]:
+    """One detector training sample (`models/train/small_plates.py`): a background,
+    2-14 vehicles whose plates span a random part of `plate_width`, camera degradation.
+    Every random choice comes from `rng`, so a seed fixes the whole sample."""
+    bg = backgrounds.draw(rng, size)
+    lo = rng.uniform(plate_width[0], 40)
+    hi = rng.uniform(lo + 5, plate_width[1])
+    img, placed = compose(rng, size, vehicles, bg, count=rng.randint(2, 14), plate_width=(lo, hi))
+    return degrade(rng, img), placed
 
 
 def vehicles_of(scenes: dict, scenes_dir: Path) -> tuple[list[Vehicle], list[np.ndarray]]:

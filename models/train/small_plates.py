@@ -33,7 +33,7 @@ import onnxruntime as ort
 import torch
 from onnx import numpy_helper
 
-from models.synth.intersection import RoadBackgrounds, compose, degrade, vehicles_of
+from models.synth.intersection import RoadBackgrounds, compose, degrade, training_composite, vehicles_of
 from models.train.plate_data import SampleMaker
 from models.train.plate_detector import OUT, STRIDE, PlateNet, export, loss_fn
 from models.train.scene_eval import iou, to_720p
@@ -82,14 +82,8 @@ class CompositeMaker:
         self.rng = rng
 
     def sample(self) -> tuple[np.ndarray, np.ndarray]:
-        rng = self.rng
-        bg = self.backgrounds.draw(rng, (SIZE, SIZE))
-        lo = rng.uniform(PLATE_WIDTH[0], 40)
-        hi = rng.uniform(lo + 5, PLATE_WIDTH[1])
-        img, placed = compose(
-            rng, (SIZE, SIZE), self.vehicles, bg, count=rng.randint(2, 14), plate_width=(lo, hi)
-        )
-        return degrade(rng, img), np.array([p.box for p in placed], np.float32).reshape(-1, 4)
+        img, placed = training_composite(self.rng, self.backgrounds, self.vehicles, (SIZE, SIZE), PLATE_WIDTH)
+        return img, np.array([p.box for p in placed], np.float32).reshape(-1, 4)
 
 
 def validation_set(dataset: Path, n: int = 64) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -11,7 +11,9 @@ same run on this machine:
   4. real footage (issue 11): the shared traffic clips replayed at native resolution
      through the daemon's vision service with the intersection-camera profile, plate
      events scored against our hand labels (bench/labels/, protocol there): recall of
-     person-readable vehicle passes, precision of events, per plate kind.
+     person-readable vehicle passes, precision of events, per plate kind;
+  5. plate colour on real plates (hand colour labels, bench/labels/plate-colours.csv):
+     accuracy per colour and source, each plate cut as the reader cuts it.
 Our detector was trained on the scene set's training split (models/train/split.py),
 so scene figures are given for the held-out quarter and the training part separately;
 the crop set was never trained on. Exact match compares plate_format.compact(text)."""
@@ -67,6 +69,7 @@ def main() -> int:
     )
     ap.add_argument("--no-baselines", action="store_true", help="only our configuration (faster)")
     ap.add_argument("--no-real", action="store_true", help="skip the real-footage table (traffic clips)")
+    ap.add_argument("--no-colour", action="store_true", help="skip the plate colour table")
     ap.add_argument(
         "--no-crops",
         action="store_true",
@@ -203,7 +206,22 @@ def main() -> int:
     )
     if not args.no_real and CLIPS_DIR.is_dir():
         real_footage_table()
+    if not args.no_colour and CLIPS_DIR.is_dir():
+        colour_table()
     return 0
+
+
+def colour_table() -> None:
+    from plate_colour_eval import colour_cases, colour_rows
+
+    from edge.vision.plates.colour import plate_colour
+
+    table(
+        "Plate colour on real plates (hand colour labels, bench/labels/README.md; cut as the reader cuts, "
+        "frame white balance; 'repainted' = real scene plates repainted, not real paint)",
+        ["source", "labelled colour", "plates", "right", "accuracy %", "called instead"],
+        colour_rows(list(colour_cases()), plate_colour),
+    )
 
 
 def real_footage_table() -> None:
@@ -222,7 +240,7 @@ def real_footage_table() -> None:
             "read exactly",
             "their events",
             "events right / all (precision)",
-            "events (text, colour)",
+            "events (text, colour, layout, box on the labelled plate?)",
         ],
         pass_rows(results, load_labels()),
     )

@@ -133,7 +133,7 @@ def pass_rows(results: list[PassResult], labels: list[Label]) -> list[list[str]]
         per_pass = sum(texts.count(t) for t in readable.values())
         counts = [len(readable), len(read), per_pass, right, len(texts)]
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
-        events = ", ".join(f"{e['text']} ({e['colour']})" for e in res.events) or "-"
+        events = ", ".join(_describe(e, labs) for e in res.events) or "-"
         rows.append([res.clip, "all", *_cells(counts), events])
         kinds = sorted({(lab.colour, lab.layout) for lab in labs if lab.readable == "yes"})
         for colour, layout in kinds:
@@ -163,3 +163,18 @@ def _cells(c: list[int]) -> list[str]:
     recall = f"{read} ({100 * read / readable:.0f} %)" if readable else "0"
     precision = f"{right}/{events} ({100 * right / events:.0f} %)" if events else "0/0"
     return [str(readable), recall, str(per_pass), precision]
+
+
+def _describe(event: dict, labs: list[Label]) -> str:
+    """An event as the table shows it: text, colour, layout, and whether its box lies
+    on a hand-labelled plate box of a pass with that text. A van's plate number is
+    also painted on its rear body (Vietnamese rules require it on vans and trucks):
+    an event read from the painting has the right text but not the plate's box,
+    layout or colour."""
+    from edge.vision.plates.plate_format import compact
+
+    boxes = [lab.box for lab in labs if compact(lab.text) == compact(event["text"])]
+    x1, y1, x2, y2 = event["box"]
+    on_plate = any(min(x2, b[2]) > max(x1, b[0]) and min(y2, b[3]) > max(y1, b[1]) for b in boxes)
+    where = ("on the plate" if on_plate else "not on the plate") if boxes else "unlabelled"
+    return f"{event['text']} ({event['colour']}, {event['layout']}, {where})"

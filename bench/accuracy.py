@@ -238,6 +238,7 @@ def real_footage_table() -> None:
             "plate kind",
             "readable passes",
             "read exactly",
+            "of those, read on the plate",
             "their events",
             "events right / all (precision)",
             "events (text, colour, layout, box on the labelled plate?)",

@@ -117,12 +117,15 @@ def replay_passes(clip: Path, models=None, on_event: Callable[[dict], None] | No
 def pass_rows(results: list[PassResult], labels: list[Label]) -> list[list[str]]:
     """Rows per clip, per plate kind (colour, layout) of the readable passes, and all
     clips together: readable passes, read exactly (recall = exact text rate of passes),
-    events of those passes (one each is right), events right / all (precision: an
-    event is right when its text is a labelled plate's, readable or partly)."""
+    of those read from the plate itself (an event box on a labelled box of the pass:
+    a van repeats its number painted on its body, and an event read there has the
+    plate's text but not its colour or layout), events of those passes (one each is
+    right), events right / all (precision: an event is right when its text is a
+    labelled plate's, readable or partly)."""
     from edge.vision.plates.plate_format import compact
 
     rows = []
-    totals = [0, 0, 0, 0, 0]
+    totals = [0, 0, 0, 0, 0, 0]
     for res in results:
         labs = [lab for lab in labels if lab.clip == res.clip]
         known = {compact(lab.text) for lab in labs}
@@ -130,8 +133,13 @@ def pass_rows(results: list[PassResult], labels: list[Label]) -> list[list[str]]
         texts = [compact(e["text"]) for e in res.events]
         right = sum(t in known for t in texts)
         read = [p for p, t in readable.items() if t in texts]
+        on_plate = [
+            p
+            for p in read
+            if any(compact(e["text"]) == readable[p] and _on_plate(e, labs, p) for e in res.events)
+        ]
         per_pass = sum(texts.count(t) for t in readable.values())
-        counts = [len(readable), len(read), per_pass, right, len(texts)]
+        counts = [len(readable), len(read), len(on_plate), per_pass, right, len(texts)]
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
         events = ", ".join(_describe(e, labs) for e in res.events) or "-"
         rows.append([res.clip, "all", *_cells(counts), events])
@@ -143,12 +151,14 @@ def pass_rows(results: list[PassResult], labels: list[Label]) -> list[list[str]]
                 if lab.readable == "yes" and (lab.colour, lab.layout) == (colour, layout)
             }
             got = sum(p in read for p in ids)
+            got_plate = sum(p in on_plate for p in ids)
             rows.append(
                 [
                     res.clip,
                     f"{colour} {layout}",
                     str(len(ids)),
                     f"{got} ({100 * got / len(ids):.0f} %)",
+                    str(got_plate),
                     "",
                     "",
                     "",
@@ -159,22 +169,33 @@ def pass_rows(results: list[PassResult], labels: list[Label]) -> list[list[str]]
 
 
 def _cells(c: list[int]) -> list[str]:
-    readable, read, per_pass, right, events = c
+    readable, read, on_plate, per_pass, right, events = c
     recall = f"{read} ({100 * read / readable:.0f} %)" if readable else "0"
     precision = f"{right}/{events} ({100 * right / events:.0f} %)" if events else "0/0"
-    return [str(readable), recall, str(per_pass), precision]
+    return [str(readable), recall, str(on_plate), str(per_pass), precision]
+
+
+def _on_plate(event: dict, labs: list[Label], pass_id: str | None = None) -> bool:
+    """Whether the event's box overlaps a hand-labelled plate box (of `pass_id`, or of
+    any pass with the event's text)."""
+    from edge.vision.plates.plate_format import compact
+
+    boxes = [
+        lab.box
+        for lab in labs
+        if (lab.pass_id == pass_id if pass_id else compact(lab.text) == compact(event["text"]))
+    ]
+    x1, y1, x2, y2 = event["box"]
+    return any(min(x2, b[2]) > max(x1, b[0]) and min(y2, b[3]) > max(y1, b[1]) for b in boxes)
 
 
 def _describe(event: dict, labs: list[Label]) -> str:
     """An event as the table shows it: text, colour, layout, and whether its box lies
-    on a hand-labelled plate box of a pass with that text. A van's plate number is
-    also painted on its rear body (Vietnamese rules require it on vans and trucks):
-    an event read from the painting has the right text but not the plate's box,
-    layout or colour."""
+    on a hand-labelled plate box with that text."""
     from edge.vision.plates.plate_format import compact
 
-    boxes = [lab.box for lab in labs if compact(lab.text) == compact(event["text"])]
-    x1, y1, x2, y2 = event["box"]
-    on_plate = any(min(x2, b[2]) > max(x1, b[0]) and min(y2, b[3]) > max(y1, b[1]) for b in boxes)
-    where = ("on the plate" if on_plate else "not on the plate") if boxes else "unlabelled"
+    if not any(compact(lab.text) == compact(event["text"]) for lab in labs):
+        where = "unlabelled"
+    else:
+        where = "on the plate" if _on_plate(event, labs) else "not on the plate"
     return f"{event['text']} ({event['colour']}, {event['layout']}, {where})"

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from real_footage import decode  # bench/ is on sys.path
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "datasets"
@@ -109,7 +110,7 @@ def colour_cases(
             continue
         if lab["source"] == "traffic-clips":
             if lab["image"] not in frames:
-                frames[lab["image"]] = _decode(SHARED / "traffic-clips" / lab["image"])
+                frames[lab["image"]] = decode(SHARED / "traffic-clips" / lab["image"])
             frame = frames[lab["image"]][int(lab["frame"])]
             box = tuple(int(lab[k]) for k in ("x1", "y1", "x2", "y2"))
             yield ColourCase(
@@ -160,15 +161,3 @@ def _row(source: str, colour: str, n: int, said: Counter) -> list[str]:
     right = said.get(colour, 0)
     wrong = ", ".join(f"{k} {v}" for k, v in said.most_common() if k != colour) or "-"
     return [source, colour, str(n), str(right), f"{100 * right / n:.1f}", wrong]
-
-
-def _decode(path: Path) -> list[np.ndarray]:
-    cap = cv2.VideoCapture(str(path))
-    out = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        out.append(frame)
-    cap.release()
-    return out

@@ -85,6 +85,13 @@ class Watch:
         )
 
 
+def rss_kb() -> int:
+    """This process's resident set now, so each report line carries the RSS of the
+    moment its counters describe (an outside sampler may catch a drain half-way)."""
+    status = Path("/proc/self/status").read_text()
+    return next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS:"))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--port", type=int, required=True)
@@ -94,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quota", default="8MiB")
     p.add_argument("--outage-at", type=int, required=True, help="frame at which the camera drops")
     p.add_argument("--outage-hours", type=float, required=True)
-    p.add_argument("--report-s", type=float, default=2.0)
+    p.add_argument("--report-s", type=float, default=1.0)
     args = p.parse_args(argv)
 
     cfg = config(args)
@@ -140,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             "open_refused": opener.refused,
             "distinct_texts": reader.distinct,
             "threads": threading.active_count(),
+            "rss_kb": rss_kb(),
             "thread_deaths": list(watch.deaths),
             "unhealthy": daemon.unhealthy_components() if daemon.publisher else [],
         }
@@ -173,9 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     def supervise() -> None:
         while not daemon.stop_requested.wait(args.report_s):
             try:
-                report()
                 vision = daemon.producers.get("vision")
-                if vision is not None and vision.finished() and daemon.outbox.stats().depth == 0:
+                done = vision is not None and vision.finished() and daemon.outbox.stats().depth == 0
+                report()  # when done, the settled line the soak's end RSS is read from
+                if done:
                     daemon.stop_requested.set()
             except Exception as exc:  # reporting must not be what fails the soak
                 print(json.dumps({"report_error": repr(exc)}), flush=True)

@@ -26,8 +26,10 @@ def test_small_soak_keeps_threads_events_and_memory() -> None:
     assert result.thread_deaths == []
     assert result.lost_events == 0, fin["ledger"]
     assert fin["ledger"]["evicted_total"] > 0  # the outbox did reach its quota
-    # At this size the broker outages' backlog is a large share of the run: its drain
-    # lifts RSS for a moment (a peak of +6.5 MB was seen under load), so the small soak
-    # checks where memory settles; bench/soak.py reports the peak over the long run.
-    rss = [round(s.rss_mb, 1) for s in result.samples]
+    # Where memory settles: RSS the daemon measured itself at warm-up and at its last
+    # line, both with the outbox drained (mid-drain RSS runs a few MB higher for a
+    # moment; bench/soak.py reports that peak too). The outbox reaches its quota during
+    # the broker outages after warm-up: SQLite's default page caches grew with it and
+    # put this over 5 MB (tests/test_outbox_memory.py pins the cause).
+    rss = [(round(s.rss_mb, 1), s.settled) for s in result.samples]
     assert result.rss_end_growth_mb <= RSS_TARGET_MB, (result.warmup_rss_mb, rss)

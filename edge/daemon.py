@@ -128,7 +128,7 @@ class Daemon:
             )
         except Exception as exc:  # unusable journal file
             raise StartupError(f"cannot set up remote commands: {exc}") from exc
-        channel = CommandChannel(topics, service.submit)
+        channel = CommandChannel(topics, service.submit, max_packet=remote.packet_limit)
         self.remote = service
         return channel
 

@@ -14,6 +14,13 @@ from pydantic import Field, field_validator, model_validator
 
 from firmware_config.base import Section
 
+#: Room a command's PUBLISH needs beyond its payload: fixed header, topic
+#: (PREFIX/DEV/commands/NAME), packet id and the v5 properties (response topic within
+#: PREFIX/DEV/replies/, correlation data). The largest command max_command_bytes admits
+#: must still fit in the packet size the device announces.
+PACKET_HEADROOM = 4096
+MQTT_MAX_PACKET = 268_435_455  # the largest size MQTT's variable byte integer can express
+
 
 class RemoteConfig(Section):
     command_key: str = Field(
@@ -27,6 +34,16 @@ class RemoteConfig(Section):
         ge=1024,
         le=1048576,
         description="Largest command payload accepted; a bigger one is refused unread.",
+    )
+    max_packet_bytes: int | None = Field(
+        default=None,
+        ge=2048,
+        le=MQTT_MAX_PACKET,
+        description="Maximum Packet Size the daemon announces in its MQTT CONNECT: the broker drops any "
+        "message bigger than this for the device instead of delivering it, so a huge publish on the "
+        "command topic never reaches the daemon's memory. Commands between max_command_bytes and this "
+        "are still read and refused with a reason. Default: twice max_command_bytes. Must exceed "
+        f"max_command_bytes by at least {PACKET_HEADROOM} bytes (topic and v5 properties).",
     )
     max_validity_s: int = Field(
         default=900,
@@ -82,6 +99,23 @@ class RemoteConfig(Section):
         if len(raw) != 32:
             raise ValueError(f"command_key must be a 32-byte Ed25519 public key, got {len(raw)} bytes")
         return value
+
+    @property
+    def packet_limit(self) -> int:
+        """The Maximum Packet Size the daemon announces to the broker."""
+        if self.max_packet_bytes is not None:
+            return self.max_packet_bytes
+        return min(MQTT_MAX_PACKET, max(2 * self.max_command_bytes, self.max_command_bytes + PACKET_HEADROOM))
+
+    @model_validator(mode="after")
+    def _packet_admits_largest_command(self) -> RemoteConfig:
+        if self.packet_limit < self.max_command_bytes + PACKET_HEADROOM:
+            raise ValueError(
+                f"max_packet_bytes ({self.packet_limit}) must be at least max_command_bytes + "
+                f"{PACKET_HEADROOM} ({self.max_command_bytes + PACKET_HEADROOM}), or the broker would "
+                "drop the largest command the device accepts; raise it or leave it out"
+            )
+        return self
 
     @model_validator(mode="after")
     def _deadline_longer_than_hold(self) -> RemoteConfig:

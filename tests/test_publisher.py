@@ -12,7 +12,7 @@ import pytest
 from drivers.backoff import Backoff
 from edge.events import Attachment, EventDraft, Priority
 from edge.outbox import Outbox
-from edge.publisher import Publisher
+from edge.publisher import CommandChannel, DeviceTopics, Publisher
 from edge.publisher.poison import PoisonWatch
 from firmware_config.storage import StorageConfig
 from tests.broker import Broker, Subscriber, wait_until
@@ -63,6 +63,25 @@ def test_events_and_attachments_reach_the_broker_with_v5_properties(
     assert dict(att.properties.UserProperty) == {"event_id": stored[1].event_id, "seq": str(stored[1].seq)}
     assert 7 * 86400 - 60 < att.properties.MessageExpiryInterval <= 7 * 86400
     assert pub.snapshot()["acked"] == 3
+
+
+def test_events_bigger_than_the_announced_packet_size_are_still_published(
+    plain_broker, outbox, subscriber_factory
+):
+    """The Maximum Packet Size a device with remote commands announces limits only
+    what the broker sends it: its own events and attachments are as big as before."""
+    sub: Subscriber = subscriber_factory(plain_broker, f"devices/{DEVICE}/attachments/#")
+    channel = CommandChannel(DeviceTopics("devices", DEVICE), lambda _m: None, max_packet=8192)
+    crop = Attachment(content_type="image/jpeg", data=random.randbytes(300_000))
+    outbox.append(_selftest(0, attachments=(crop,)))
+    pub = Publisher(plain_broker.mqtt_config(), DEVICE, outbox, commands=channel)
+    pub.start()
+    try:
+        assert wait_until(lambda: outbox.stats().depth == 0, 10), pub.snapshot()
+        assert wait_until(lambda: any(m.payload == crop.data for m in sub.raw()), 5)
+        assert channel.connected
+    finally:
+        pub.stop()
 
 
 def test_status_is_retained_online_then_offline_after_clean_stop(plain_broker, outbox, subscriber_factory):

@@ -152,3 +152,51 @@ def test_a_command_from_a_device_identity_never_reaches_the_target(
     finally:
         intruder.stop()
     assert target.supervisor.starts == 1
+
+
+def test_a_huge_command_is_dropped_by_the_broker_and_never_reaches_the_device(
+    remote_device_factory, tls_acl_broker
+):
+    """The daemon announces a Maximum Packet Size (twice max_command_bytes by default):
+    the broker drops a bigger publish for it instead of delivering it, so 8 MB on the
+    command topic is never read into the daemon's memory; the daemon carries on."""
+    dev = remote_device_factory()
+    starts = dev.supervisor.starts
+    corr = dev.central.publish_raw(dev.device_id, b"x" * 8_000_000)
+    with pytest.raises(TimeoutError):  # without the announced size: refused "oversized"
+        dev.central.wait_reply(corr, timeout_s=4.0)
+    assert "too large" in tls_acl_broker.log_text().lower(), tls_acl_broker.log_text()[-2000:]
+    pong = dev.request("ping")
+    assert pong["status"] == "ok" and pong["result"]["healthy"], pong
+    assert dev.supervisor.starts == starts
+
+
+def test_a_moderately_oversized_command_still_gets_a_refusal_with_the_reason(remote_device_factory):
+    dev = remote_device_factory(max_command_bytes=4096, max_packet_bytes=65536)
+    reply = refused(dev, b"x" * 30_000)  # above the command limit, below the packet limit
+    assert reply["code"] == "oversized" and "30000 bytes" in reply["reason"] and "4096" in reply["reason"]
+
+
+def test_the_largest_command_the_limit_admits_still_fits_the_announced_packet_size(remote_device_factory):
+    """A set_config padded to exactly max_command_bytes, with a long response topic and
+    correlation data, reaches the device and is judged on its content (here: the
+    configuration it expects is not the one on the device), not dropped or oversized."""
+    dev = remote_device_factory(max_command_bytes=4096)  # packet size: the default, 8192
+    text = dev.config.read_text()
+    pad = 4096 - len(
+        signed_command(dev.key, dev.device_id, "set_config", {"config_yaml": text, "if_sha256": "0" * 64})
+    )
+    payload = signed_command(
+        dev.key, dev.device_id, "set_config", {"config_yaml": text + "#" * pad, "if_sha256": "0" * 64}
+    )
+    assert len(payload) == 4096
+    central = dev.central
+    corr = central.publish_raw(
+        dev.device_id,
+        payload,
+        command="set_config",
+        response_topic=f"{central.prefix}/{dev.device_id}/replies/" + "r" * 200,
+    )
+    reply = central.wait_reply(corr)
+    assert reply["status"] != "refused" or reply["code"] not in ("oversized", "garbled"), reply
+    assert reply["command"] == "set_config", reply

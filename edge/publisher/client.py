@@ -157,8 +157,12 @@ class BrokerLink:
         will_topic: str,
         tls_context: ssl.SSLContext | None,
         max_messages: int,
+        max_incoming_packet: int | None = None,
     ) -> None:
+        """`max_incoming_packet`: the Maximum Packet Size announced in CONNECT (the
+        broker drops bigger messages for us); None announces none."""
         self._config = config
+        self._max_incoming = max_incoming_packet
         self._inbox = _Inbox()
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5
@@ -183,6 +187,8 @@ class BrokerLink:
         assert self._client is not None
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self._config.session_expiry_s
+        if self._max_incoming is not None:
+            props.MaximumPacketSize = self._max_incoming
         try:
             rc = self._client.connect(
                 self._config.host,

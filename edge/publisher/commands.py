@@ -21,8 +21,16 @@ MAX_QUEUED_REPLIES = 64
 
 
 class CommandChannel:
-    def __init__(self, topics: DeviceTopics, deliver: Callable[[Incoming], None]) -> None:
+    def __init__(
+        self, topics: DeviceTopics, deliver: Callable[[Incoming], None], *, max_packet: int | None = None
+    ) -> None:
+        """`max_packet` is announced to the broker as the connection's MQTT v5 Maximum
+        Packet Size: the broker then drops a bigger message for this device rather than
+        deliver it, so a huge command is never read into memory. It limits only what
+        the broker sends the device (commands, acknowledgements), never the events the
+        device publishes."""
         self.topic_filter = f"{topics.root}/commands/#"
+        self.max_packet = max_packet
         self._deliver = deliver
         self._lock = threading.Lock()
         self._replies: deque[Reply] = deque(maxlen=MAX_QUEUED_REPLIES)

@@ -173,6 +173,7 @@ class PublishLoop:
             will_topic=self.topics.status,
             tls_context=self._tls,
             max_messages=self._config.inflight_window + CONTROL_SLOTS,
+            max_incoming_packet=self._commands.max_packet if self._commands is not None else None,
         )
         try:
             self._link.open()

@@ -64,7 +64,7 @@ def test_unit_keeps_cores_usb_and_privileged_calls_out():
 
 
 def test_the_boot_id_comes_from_the_unit_when_proc_sys_is_hidden(monkeypatch):
-    from edge.outbox.clockguard import current_boot_id
+    from edge.boottime import current_boot_id
 
     monkeypatch.setenv("VN_EDGE_BOOT_ID", "5f1e0c6a0b3d4e0f9a8b7c6d5e4f3a2b")
     assert current_boot_id() == "5f1e0c6a0b3d4e0f9a8b7c6d5e4f3a2b"

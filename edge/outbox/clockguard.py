@@ -15,11 +15,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import sqlite3
-import time
 from collections.abc import Callable
-from pathlib import Path
 
 from edge.outbox.sealing import Sealer, UnsealError, identity
 from edge.outbox.transactions import get_meta, set_meta
@@ -28,26 +25,6 @@ log = logging.getLogger(__name__)
 
 JUMP_THRESHOLD_S = 30.0  # NTP slews small offsets; only steps beyond this are corrected
 REFRESH_S = 3600.0  # re-anchor the reference now and then (one small write an hour)
-_BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
-
-
-def boot_clock() -> float:
-    """Seconds since boot including suspend; never stepped by NTP or an operator."""
-    if hasattr(time, "CLOCK_BOOTTIME"):
-        return time.clock_gettime(time.CLOCK_BOOTTIME)
-    return time.monotonic()
-
-
-def current_boot_id() -> str:
-    """The kernel's boot id. Under the unit, /proc/sys is hidden (ProcSubset=pid) and
-    systemd hands the same id over as VN_EDGE_BOOT_ID (the %b specifier)."""
-    from_unit = os.environ.get("VN_EDGE_BOOT_ID", "").strip()
-    if from_unit:
-        return from_unit
-    try:
-        return _BOOT_ID.read_text().strip()
-    except OSError:
-        return "unknown"
 
 
 class ClockGuard:

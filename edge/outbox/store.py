@@ -21,10 +21,11 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from edge.boottime import boot_clock, current_boot_id
 from edge.events import EventDraft, StoredEvent
 from edge.outbox import schema
 from edge.outbox.appending import AppendWriter
-from edge.outbox.clockguard import ClockGuard, boot_clock, current_boot_id
+from edge.outbox.clockguard import ClockGuard
 from edge.outbox.diskspace import DiskSpace, wal_limit_for
 from edge.outbox.encoding import EncodedDraft, encode
 from edge.outbox.errors import OutboxClosedError, OutboxError, OutboxFullError, storage_errors

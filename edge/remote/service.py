@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from edge.boottime import BootInstant, boot_now
 from edge.remote.dispatcher import CommandDispatcher, reply_body
 from edge.remote.messages import Incoming, Reply
 from edge.remote.ports import DaemonPort
@@ -37,7 +38,10 @@ class RemoteService:
         send: Callable[[Reply], None],
         connected: Callable[[], bool],
         clock: Callable[[], float] = time.time,
+        boot: Callable[[], BootInstant] = boot_now,
     ) -> None:
+        """`clock` (wall time) only dates the replies; the trial is judged in `boot`
+        time, which no clock step moves (edge.boottime)."""
         self._config = config
         self._device_id = device_id
         self._dispatcher = dispatcher
@@ -50,7 +54,8 @@ class RemoteService:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="remote-commands", daemon=True)
         self._healthy_since: float | None = None
-        self._born = clock()
+        self._boot = boot
+        self._born = boot()
         self.handled = 0
 
     # -- Service -------------------------------------------------------------------
@@ -98,20 +103,24 @@ class RemoteService:
         record = self._trial.load()
         if record is None:
             return
-        now = self._clock()
         if record.state == "trial":
-            if record.started_at >= self._born:
+            now = self._boot()
+            since_born = record.started.since(self._born)
+            if since_born is not None and since_born >= 0:
                 return  # begun by this process, which is about to restart: the next one judges it
             healthy, sick = self._daemon.health()
             if not healthy:
                 self._healthy_since = None
             elif self._healthy_since is None:
-                self._healthy_since = now
-            if self._healthy_since is not None and now - self._healthy_since >= self._config.healthy_for_s:
+                self._healthy_since = now.seconds
+            if (
+                self._healthy_since is not None
+                and now.seconds - self._healthy_since >= self._config.healthy_for_s
+            ):
                 self._trial.commit()
                 log.info("change kept: healthy on trial", extra={"command": record.command})
-            elif now > record.deadline:
-                reason = f"not healthy within {record.deadline - record.started_at:.0f} s ({', '.join(sick)})"
+            elif record.overdue(now):
+                reason = f"{record.why_overdue(now)} ({', '.join(sick)})"
                 self._trial.rollback(reason + "; previous files restored")
                 log.error("change rolled back", extra={"command": record.command, "reason": reason})
                 self._daemon.request_restart("rollback of a change on trial")

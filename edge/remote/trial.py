@@ -9,7 +9,9 @@ anywhere in between leaves a marker whose rollback restores a consistent set.
 
 - `edge run` calls `settle_at_start()` before it even loads the configuration: a trial
   whose deadline passed (the new configuration kept the daemon from starting, or from
-  becoming healthy, across restarts) is rolled back there.
+  becoming healthy, across restarts), or that began before a reboot, is rolled back there.
+- Deadlines are measured in boot time with the boot id (edge.boottime), so a wall-clock
+  step (NTP at boot) neither rolls back a good change nor keeps a bad one.
 - The running daemon watches its health (edge.remote.service): healthy long enough
   means `commit()`; the deadline passing means `rollback()` and a restart.
 - The outcome (committed / rolled back) is kept in the marker until the daemon has
@@ -19,12 +21,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from edge.boottime import BootInstant, boot_now
 from edge.remote.files import copy_durable, sync_dir, write_atomic
 
 TrialState = Literal["trial", "committed", "rolled_back"]
@@ -39,12 +41,18 @@ class FileChange:
 
 @dataclass(frozen=True)
 class TrialRecord:
+    """The deadline is kept in boot time (edge.boottime), not wall-clock time: NTP's
+    first sync after a boot without RTC steps the wall clock by hours, which would
+    roll back a good change at once or keep judging a bad one long after its deadline."""
+
     command: str
     nonce: str
     reply_topic: str
     correlation_hex: str | None
-    deadline: float  # epoch seconds
-    started_at: float
+    boot_id: str  # the boot the change began in
+    started_boot_s: float  # CLOCK_BOOTTIME when it began
+    deadline_s: float  # seconds after that to become healthy
+    started_at: float = 0.0  # wall clock, for people reading the marker; never judged by
     files: list[FileChange] = field(default_factory=list)
     state: TrialState = "trial"
     reason: str | None = None
@@ -52,6 +60,22 @@ class TrialRecord:
     @property
     def correlation(self) -> bytes | None:
         return bytes.fromhex(self.correlation_hex) if self.correlation_hex is not None else None
+
+    @property
+    def started(self) -> BootInstant:
+        return BootInstant(self.boot_id, self.started_boot_s)
+
+    def overdue(self, now: BootInstant) -> bool:
+        """The deadline passed, or the device rebooted since the change began (how long
+        it was off is unknown: the change did not prove itself, the previous files did)."""
+        elapsed = now.since(self.started)
+        return elapsed is None or elapsed > self.deadline_s
+
+    def why_overdue(self, now: BootInstant) -> str:
+        elapsed = now.since(self.started)
+        if elapsed is None:
+            return f"the device rebooted before the change was healthy for its {self.deadline_s:.0f} s trial"
+        return f"not healthy within {self.deadline_s:.0f} s ({elapsed:.0f} s since the change)"
 
 
 def marker_for(config_path: Path) -> Path:
@@ -68,6 +92,8 @@ class Trial:
         except FileNotFoundError:
             return None
         data["files"] = [FileChange(**f) for f in data.get("files", [])]
+        if "boot_id" not in data:  # a marker written in wall-clock time by an older release
+            data.update(boot_id="", started_boot_s=0.0, deadline_s=data.pop("deadline") - data["started_at"])
         return TrialRecord(**data)
 
     def _save(self, record: TrialRecord) -> None:
@@ -123,16 +149,13 @@ class Trial:
         self._save(record)
         return record
 
-    def settle_at_start(self, now: float | None = None) -> TrialRecord | None:
-        """At process start: roll back a trial whose deadline has passed."""
+    def settle_at_start(self, now: BootInstant | None = None) -> TrialRecord | None:
+        """At process start: roll back a trial whose deadline has passed, or that began
+        before the last reboot."""
         record = self.load()
-        now = time.time() if now is None else now
-        if record is not None and record.state == "trial" and now > record.deadline:
-            waited = now - record.started_at
-            return self.rollback(
-                f"not healthy within {record.deadline - record.started_at:.0f} s "
-                f"({waited:.0f} s since the change); previous files restored"
-            )
+        now = boot_now() if now is None else now
+        if record is not None and record.state == "trial" and record.overdue(now):
+            return self.rollback(f"{record.why_overdue(now)}; previous files restored")
         return record
 
     def forget(self) -> None:

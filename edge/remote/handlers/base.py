@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from edge.boottime import BootInstant, boot_now
 from edge.remote.ports import DaemonPort
 from edge.remote.trial import Trial, TrialRecord
 from edge.remote.wire import CommandBody
@@ -56,6 +57,7 @@ class RemoteContext:
     trial: Trial
     credentials_dir: str | None = None
     clock: Callable[[], float] = time.time
+    boot: Callable[[], BootInstant] = boot_now  # trial deadlines: never stepped (edge.boottime)
     started_at: float = field(default_factory=time.time)
 
 
@@ -69,15 +71,17 @@ class Handler(Protocol):
 def start_trial(ctx: RemoteContext, request: Request, changes: Mapping[Path, bytes], result: dict) -> Outcome:
     """Replace `changes` on trial and ask for a restart; the outcome (committed or rolled
     back) follows after the restart as a second reply with the same correlation data."""
-    now = ctx.clock()
     assert ctx.config.remote is not None
+    begun = ctx.boot()
     record = TrialRecord(
         command=request.body.command,
         nonce=request.body.nonce,
         reply_topic=request.reply_topic,
         correlation_hex=request.correlation.hex() if request.correlation is not None else None,
-        deadline=now + ctx.config.remote.health_deadline_s,
-        started_at=now,
+        boot_id=begun.boot_id,
+        started_boot_s=begun.seconds,
+        deadline_s=ctx.config.remote.health_deadline_s,
+        started_at=ctx.clock(),
     )
     try:
         ctx.trial.begin(record, changes)

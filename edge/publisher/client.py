@@ -6,8 +6,8 @@ unacknowledged publishes in RAM and re-sends them on reconnect, but the outbox i
 only source of truth for what is sent, so after a disconnect everything in flight is
 simply read again from the outbox; a discarded client takes its RAM queue with it.
 The paho queue is capped at `max_messages`, so it can never grow without bound.
-Callbacks only append small event records to a list that `poll()` hands back: all
-decisions are made by the publisher loop, never inside paho."""
+Callbacks only append small event records (edge.publisher.link_events) to a list that
+`poll()` hands back: all decisions are made by the publisher loop, never inside paho."""
 
 from __future__ import annotations
 
@@ -16,133 +16,28 @@ import select
 import socket
 import ssl
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import NamedTuple
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties, VariableByteIntegers
+from paho.mqtt.properties import Properties
 
 from edge.publisher.errors import ConnectError, PublishRefused
+from edge.publisher.link_events import (
+    Acked,
+    Connected,
+    Inbox,
+    LinkEvent,
+    Lost,
+    Received,
+    Refused,
+    install_callbacks,
+)
+from edge.publisher.packets import packet_size, set_cork
 from edge.publisher.properties import PublishProperties
 from firmware_config.mqtt import MqttConfig
 
-FAILURE_CODE = 0x80  # MQTT v5: reason codes >= 0x80 are failures
-KEEPALIVE_TIMEOUT = 0x8D  # DISCONNECT reason paho reports when the broker stopped answering
-
-
-@dataclass(frozen=True)
-class Connected:
-    receive_maximum: int | None  # the broker's limit on our QoS 1 publishes in flight
-    maximum_packet_size: int | None  # bigger packets make the broker drop the connection
-    session_present: bool
-
-
-@dataclass(frozen=True)
-class Refused:
-    """CONNACK with a failure reason code (e.g. not authorised, bad client id)."""
-
-    code: int
-    reason: str
-
-
-@dataclass(frozen=True)
-class Lost:
-    reason: str
-    #: the broker went quiet (keepalive timeout) rather than closing the connection
-    silent: bool = False
-
-
-class Acked(NamedTuple):  # a tuple: one is made per PUBACK, on the hot path
-    mid: int
-    code: int  # v5 PUBACK reason code; 0 or 0x10 (no matching subscribers) are success
-    reason: str
-
-    @property
-    def ok(self) -> bool:
-        return self.code < FAILURE_CODE
-
-
-class Received(NamedTuple):
-    """A message from a subscription (the device's command topic), with its v5 request
-    properties."""
-
-    topic: str
-    payload: bytes
-    response_topic: str | None
-    correlation: bytes | None
-
-
-LinkEvent = Connected | Refused | Lost | Acked | Received
-
-
-def _set_cork(sock: socket.socket, on: bool) -> bool:
-    try:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, int(on))
-    except (AttributeError, OSError):  # not Linux, or the socket just closed
-        return False
-    return True
-
-
-def _packet_size(topic: str, payload: bytes, qos: int, props: Properties | None) -> int:
-    """Size of the PUBLISH packet on the wire, as the broker's Maximum Packet Size counts it."""
-    remaining = (
-        2 + len(topic.encode()) + (2 if qos else 0) + len(props.pack() if props else b"\0") + len(payload)
-    )
-    return 1 + len(VariableByteIntegers.encode(remaining)) + remaining
-
-
-class _Inbox:
-    """Event list shared with paho's callbacks (closures over this, not over the link,
-    so a dropped link is freed at once without waiting for the cycle collector)."""
-
-    def __init__(self) -> None:
-        self.events: list[LinkEvent] = []
-        self.lost = False
-
-
-def _install_callbacks(client: mqtt.Client, inbox: _Inbox) -> None:
-    def on_connect(_c, _u, flags, reason_code, properties) -> None:
-        if reason_code.is_failure:
-            inbox.events.append(Refused(reason_code.value, reason_code.getName()))
-            return
-        inbox.events.append(
-            Connected(
-                receive_maximum=getattr(properties, "ReceiveMaximum", None),
-                maximum_packet_size=getattr(properties, "MaximumPacketSize", None),
-                session_present=bool(flags.session_present),
-            )
-        )
-
-    def on_disconnect(_c, _u, _flags, reason_code, _properties) -> None:
-        if not inbox.lost:
-            inbox.lost = True
-            if reason_code is None:
-                inbox.events.append(Lost("connection lost"))
-            else:
-                silent = reason_code.value == KEEPALIVE_TIMEOUT
-                inbox.events.append(Lost(reason_code.getName(), silent=silent))
-
-    def on_publish(_c, _u, mid, reason_code, _properties) -> None:
-        code = reason_code.value  # the name is only looked up for refusals (hot path)
-        inbox.events.append(Acked(mid, code, reason_code.getName() if code >= FAILURE_CODE else ""))
-
-    def on_message(_c, _u, msg: mqtt.MQTTMessage) -> None:
-        props = msg.properties
-        inbox.events.append(
-            Received(
-                msg.topic,
-                bytes(msg.payload),
-                getattr(props, "ResponseTopic", None),
-                getattr(props, "CorrelationData", None),
-            )
-        )
-
-    client.on_connect = on_connect
-    client.on_disconnect = on_disconnect
-    client.on_publish = on_publish
-    client.on_message = on_message
+__all__ = ["Acked", "BrokerLink", "Connected", "LinkEvent", "Lost", "Received", "Refused"]
 
 
 class BrokerLink:
@@ -163,7 +58,7 @@ class BrokerLink:
         broker drops bigger messages for us); None announces none."""
         self._config = config
         self._max_incoming = max_incoming_packet
-        self._inbox = _Inbox()
+        self._inbox = Inbox()
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5
         )
@@ -176,7 +71,7 @@ class BrokerLink:
         client.will_set(will_topic, b"offline", qos=1, retain=True)
         if tls_context is not None:
             client.tls_set_context(tls_context)
-        _install_callbacks(client, self._inbox)
+        install_callbacks(client, self._inbox)
         self._client: mqtt.Client | None = client
         self._max_packet: int | None = None
 
@@ -269,7 +164,7 @@ class BrokerLink:
         if content_type is not None or expiry_s is not None or user_properties:
             props = PublishProperties(content_type, expiry_s, user_properties)
         if self._max_packet is not None:
-            size = _packet_size(topic, payload, qos, props)
+            size = packet_size(topic, payload, qos, props)
             if size > self._max_packet:  # the broker would drop the connection, again and again
                 raise PublishRefused(
                     f"Packet too large: {size} bytes, broker maximum packet size is {self._max_packet}"
@@ -296,7 +191,7 @@ class BrokerLink:
         props.ContentType = "application/json"
         if correlation is not None:
             props.CorrelationData = correlation
-        if self._max_packet is not None and _packet_size(topic, payload, 1, props) > self._max_packet:
+        if self._max_packet is not None and packet_size(topic, payload, 1, props) > self._max_packet:
             raise PublishRefused(f"reply too large for the broker's maximum packet size {self._max_packet}")
         info = self._client.publish(topic, payload, qos=1, properties=props)
         return None if info.rc == MQTTErrorCode.MQTT_ERR_QUEUE_SIZE else info.mid
@@ -311,12 +206,12 @@ class BrokerLink:
         the socket for one burst lets the kernel pack the burst into full segments,
         sent when the burst ends. Linux only (TCP_CORK); elsewhere a no-op."""
         sock = self._client.socket() if self._client is not None else None
-        corked = sock is not None and _set_cork(sock, True)
+        corked = sock is not None and set_cork(sock, True)
         try:
             yield
         finally:
             if corked and self._client is not None:
-                _set_cork(sock, False)
+                set_cork(sock, False)
 
     def close(self) -> None:
         """Normal DISCONNECT (the broker then discards the Last Will) and close."""

@@ -5,8 +5,9 @@ background thread are not used, so reconnect policy, timeouts and what is in fli
 are decided here: connect with a CONNACK deadline, keep up to `inflight_window` QoS 1
 publishes in flight, delete rows on a successful PUBACK (in batches), keep and surface
 rows the broker refuses or keeps dropping the connection over (edge.publisher.poison),
-detect a stalled broker, back off with full jitter between attempts, and when
-stopping flush what is in flight and say "offline".
+detect a stalled broker, back off with full jitter between attempts
+(edge.publisher.retry), and when stopping flush what is in flight and say "offline"
+(edge.publisher.shutdown).
 
 When a connection drops, whatever was in flight is read again from the outbox and
 re-published after the reconnect with the same event_id and seq (at least once)."""
@@ -18,19 +19,23 @@ import sqlite3
 import ssl
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from drivers.backoff import Backoff
 from edge.outbox.errors import OutboxError
 from edge.publisher.acker import Acker
-from edge.publisher.client import Acked, BrokerLink, Connected, Lost, Received, Refused
+from edge.publisher.client import BrokerLink
 from edge.publisher.commands import CommandChannel
-from edge.publisher.errors import ConnectError, PublishRefused
+from edge.publisher.control import publish_stats, send_replies
+from edge.publisher.errors import ConnectError
 from edge.publisher.feeder import Feeder
+from edge.publisher.link_events import Acked, Connected, Lost, Received, Refused
 from edge.publisher.poison import PoisonWatch
+from edge.publisher.ports import OutboxPort
 from edge.publisher.rejects import Rejections
-from edge.publisher.stats import PublisherStats, stats_payload
+from edge.publisher.retry import RetryTimer
+from edge.publisher.shutdown import Shutdown
+from edge.publisher.stats import PublisherStats
 from edge.publisher.topics import DeviceTopics
 from edge.publisher.wakeup import Wakeup
 from edge.publisher.window import InFlight
@@ -42,16 +47,6 @@ log = logging.getLogger(__name__)
 CONTROL_SLOTS = 4  # paho queue room beyond the window for status and stats publishes
 IDLE_POLL_S = 0.05  # longest select() wait: timers (CONNACK, stats, polling) are checked this often
 STORAGE_RETRY_S = 1.0
-
-
-class OutboxPort(Protocol):
-    """What the publisher needs of the outbox (edge.outbox.Outbox provides it)."""
-
-    def pending(self, limit: int, exclude: Collection[int] = (), after: int = 0) -> list[Any]: ...
-    def ack(self, row_ids: Iterable[int]) -> None: ...
-    def reject(self, row_id: int, reason: str, retry_at: float) -> None: ...
-    def stats(self) -> Any: ...
-    def note_error(self, message: str) -> None: ...
 
 
 class PublishLoop:
@@ -80,17 +75,14 @@ class PublishLoop:
         self._stats_source = stats_source
         self.acker = Acker(outbox, stats, on_acked)
         self.topics = DeviceTopics(config.topic_prefix, device_id)
-        self._backoff = Backoff(config.reconnect_min_s, config.reconnect_max_s)
+        self._retry = RetryTimer(config, stats)
         self.window: InFlight[Any] = InFlight(config.inflight_window)
-        self.flush_deadline = 0.0
+        self.shutdown = Shutdown(self.window, self.topics.status)
         self._link: BrokerLink | None = None
         self._connected = False
-        self._connack_deadline = 0.0
-        self._next_attempt = 0.0
         self._next_poll = 0.0
         self._next_stats = 0.0
         self._last_progress = 0.0
-        self._offline_mid: int | None = None
         self._acked_in_turn = 0
         self._rejections = Rejections(outbox, stats, config.rejected_retry_s)
         self._poison = PoisonWatch(config.poison_drops)
@@ -112,8 +104,8 @@ class PublishLoop:
             self._flush_acks()  # deletes come due while disconnected too
             if self._stopping.is_set():
                 return False
-            if now < self._next_attempt:
-                self._stopping.wait(min(self._next_attempt - now, 1.0))
+            if not self._retry.due(now):
+                self._stopping.wait(min(self._retry.wait_s(now), 1.0))
             else:
                 self._open()
             return True
@@ -138,7 +130,7 @@ class PublishLoop:
             if self._stopping.is_set():
                 self._drop(None)
                 return False
-            if now > self._connack_deadline:
+            if self._retry.connack_overdue(now):
                 self._drop(f"no CONNACK within {self._config.connect_timeout_s:g}s", connecting=True)
             return True
         try:
@@ -179,9 +171,9 @@ class PublishLoop:
             self._link.open()
         except ConnectError as exc:
             self._link = None
-            self._schedule_retry(f"connect failed: {exc}", connecting=True)
+            self._retry.failed(f"connect failed: {exc}", connecting=True)
             return
-        self._connack_deadline = time.monotonic() + self._config.connect_timeout_s
+        self._retry.attempt_started(time.monotonic())
 
     def _handle(self, event: object) -> None:
         if isinstance(event, Acked):
@@ -207,7 +199,7 @@ class PublishLoop:
     def _on_connected(self, event: Connected) -> None:
         assert self._link is not None
         self._connected = True
-        self._backoff.reset()
+        self._retry.connected()
         limit = self._config.inflight_window
         if event.receive_maximum:  # the broker's cap includes our one status publish
             limit = min(limit, event.receive_maximum - 1)
@@ -229,15 +221,7 @@ class PublishLoop:
 
     def _send_replies(self) -> None:
         assert self._link is not None and self._commands is not None
-        for reply in self._commands.take_replies():
-            try:
-                mid = self._link.publish_reply(reply.topic, reply.payload, reply.correlation)
-            except PublishRefused as exc:
-                self.stats.error(f"command reply not sent: {exc}")
-                continue
-            if mid is not None:
-                self.window.add(mid, None, None)
-                self._commands.replied += 1
+        send_replies(self._link, self._commands, self.window, self.stats)
 
     def _on_ack(self, event: Acked) -> None:
         known, message = self.window.resolve(event.mid)
@@ -271,30 +255,13 @@ class PublishLoop:
 
     def _publish_stats(self) -> None:
         assert self._link is not None
-        connection = {**self.stats.snapshot(), "inflight_window": self.window.size}
         extra = dict(self._stats_source()) if self._stats_source is not None else None
-        payload = stats_payload(self._device_id, connection, self._outbox.stats().as_dict(), extra)
-        try:
-            self._link.publish(self.topics.stats, payload, qos=0, retain=True)
-        except PublishRefused as exc:  # stats are best effort; events must keep flowing
-            self.stats.error(f"stats not published: {exc}")
+        publish_stats(self._link, self.topics, self.stats, self.window.size, self._outbox, extra)
 
     def _flush_and_close(self, now: float) -> bool:
-        """Stopping: wait for in-flight PUBACKs (bounded), then "offline", then DISCONNECT."""
+        """Stopping: in-flight PUBACKs, then "offline", then DISCONNECT (edge.publisher.shutdown)."""
         assert self._link is not None
-        if self._offline_mid is None:
-            if self.window.messages and now < self.flush_deadline:
-                return True
-            mid = self._link.publish(self.topics.status, b"offline", retain=True)
-            if mid is None:  # no room in the queue: the Last Will says it instead
-                return self._close_cleanly()
-            self._offline_mid = mid
-            self.window.add(mid, None, None)
-            self.flush_deadline = max(self.flush_deadline, now) + 1.0
-            return True
-        if self._offline_mid in self.window.by_mid and now < self.flush_deadline:
-            return True
-        return self._close_cleanly()
+        return self._close_cleanly() if self.shutdown.ready_to_close(self._link, now) else True
 
     def _close_cleanly(self) -> bool:
         assert self._link is not None
@@ -321,19 +288,9 @@ class PublishLoop:
             self._commands.connected = False
         dropped = self.window.connection_lost()
         self._feeder.forget()  # still in the outbox; read again after the reconnect
-        self._offline_mid = None
+        self.shutdown.reset()
         if reason is None:
             return
         if was_connected:
             log.warning("broker connection lost", extra={"reason": reason, "requeued": dropped})
-        self._schedule_retry(reason, connecting=connecting)
-
-    def _schedule_retry(self, reason: str, *, connecting: bool) -> None:
-        delay = self._backoff.next_delay()
-        self._next_attempt = time.monotonic() + delay
-        self.stats.failure(connect=connecting, message=reason)
-        self.stats.set_state("disconnected")
-        if connecting:
-            log.info(
-                "broker connection attempt failed", extra={"reason": reason, "retry_in_s": round(delay, 2)}
-            )
+        self._retry.failed(reason, connecting=connecting)

@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from edge.publisher.commands import CommandChannel
-from edge.publisher.loop import OutboxPort, PublishLoop
+from edge.publisher.loop import PublishLoop
+from edge.publisher.ports import OutboxPort
 from edge.publisher.stats import PublisherStats
 from edge.publisher.tls import build_tls_context
 from edge.publisher.topics import DeviceTopics
@@ -79,7 +80,7 @@ class Publisher:
     def stop(self, flush_timeout_s: float = 5.0) -> None:
         """Stop taking new rows, wait up to `flush_timeout_s` for in-flight PUBACKs,
         publish retained "offline", disconnect cleanly and join the thread."""
-        self._loop.flush_deadline = time.monotonic() + flush_timeout_s
+        self._loop.shutdown.deadline = time.monotonic() + flush_timeout_s
         self._stopping.set()
         self._wake.set()
         if self._thread.is_alive():

@@ -1,6 +1,6 @@
 """Every check a technician needs on a visit, in the order one would fix them: the
 configuration and its files, the TLS identity, the broker, the clock, disk and outbox,
-cameras, card reader, models, the unit. The parts that reach outside (clock, systemctl,
+cameras, card reader, the kiosk's trust store and staff PIN, models, the unit. The parts that reach outside (clock, systemctl,
 pcscd socket, timeouts) are passed in, so tests can make each check fail on purpose."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 from edge.checks import broker, devices, host, identity, models, unit
 from edge.checks.files import file_findings
 from edge.checks.findings import Finding, Severity, fail, ok
+from edge.checks.kiosk_setup import kiosk_findings
 from firmware_config import ConfigError, EdgeConfig, load_config
 
 
@@ -24,6 +25,7 @@ class DoctorOptions:
     network_timeout_s: float = 5.0
     publish_timeout_s: float = 15.0
     camera_sample_s: float = 2.0
+    root: Path = Path("/")  # where the unit and its drop-ins are installed (a staging root in tests)
 
 
 def run_doctor(config_path: Path, options: DoctorOptions) -> list[Finding]:
@@ -51,6 +53,7 @@ def run_doctor(config_path: Path, options: DoctorOptions) -> list[Finding]:
     out.append(host.outbox_finding(cfg))
     out += devices.camera_findings(cfg, options.camera_sample_s)
     out += devices.reader_findings(cfg, options.pcscd_socket)
+    out += kiosk_findings(cfg, options.root, options.credentials_dir)
     out += models.model_findings(cfg)
     units = unit.unit_findings(options.systemctl)
     return out + units

@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--systemctl", default="systemctl", help="systemctl to ask about the unit")
     p.add_argument("--pcscd-socket", type=Path, default=Path("/run/pcscd/pcscd.comm"), help="pcscd's socket")
     p.add_argument("--timeout", type=float, default=15.0, help="seconds to wait for the test publish")
+    p.add_argument("--root", type=Path, default=Path("/"), help="where the unit is installed (staging)")
     p.set_defaults(func=run)
 
 
@@ -36,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
         systemctl=args.systemctl,
         pcscd_socket=args.pcscd_socket,
         publish_timeout_s=args.timeout,
+        root=args.root,
     )
     findings = run_doctor(Path(args.config), options)
     print(render_json(findings) if args.json else render_table(findings))

@@ -21,10 +21,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_pin_hash(args: argparse.Namespace) -> int:
     from edge.kiosk.pin import hash_pin
+    from edge.provision.kiosk import staff_pin_problem
 
     pin = getpass.getpass("staff PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
-    if not (4 <= len(pin) <= 12 and pin.isdigit()):
-        print("edge kiosk: the staff PIN must be 4 to 12 digits", file=sys.stderr)
+    problem = staff_pin_problem(pin)
+    if problem:
+        print(f"edge kiosk: {problem}", file=sys.stderr)
         return 2
     print(hash_pin(pin))
     return 0

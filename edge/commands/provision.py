@@ -37,6 +37,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--command-key", help="central command public key: base64 (44 chars) or a file (PEM or base64)"
     )
+    p.add_argument(
+        "--csca",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="kiosk: a CSCA certificate (DER or PEM) for the trust store (repeat)",
+    )
+    p.add_argument(
+        "--staff-pin-file",
+        metavar="FILE",
+        help="kiosk: file whose first line is the staff PIN ('-': standard input); stored only as an "
+        "encrypted credential of its hash",
+    )
     p.add_argument("--user", default="vn-edge", help="service user (default vn-edge)")
     p.add_argument(
         "--reconfigure", action="store_true", help="replace an existing configuration that differs"
@@ -121,12 +135,18 @@ def _provision(args: argparse.Namespace, layout) -> int:  # type: ignore[no-unty
     from edge.provision.unit import EnableUnit, unit_file, unit_text
 
     config = ConfigFile(layout, _spec(args), reconfigure=args.reconfigure)
+    try:
+        kiosk = _kiosk_steps(args, layout)
+    except (OSError, ValueError) as exc:  # KioskSetupError, an unreadable file: nothing changed yet
+        print(f"edge provision: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
     steps = [
         ServiceUser(layout),
         *directories(layout),
         *identity_steps(layout, args.device_id),
         config,
         OutboxKey(layout, unit_text()),
+        *kiosk,
         unit_file(layout),
         EnableUnit(layout),
     ]
@@ -141,7 +161,7 @@ def _provision(args: argparse.Namespace, layout) -> int:  # type: ignore[no-unty
         print(f"dry run: {len(changed)} change(s) would be made" if changed else "dry run: nothing to change")
         return ExitCode.OK
     print(f"provision: {len(changed)} change(s) made" if changed else "provision: nothing to change")
-    if any(r.applied and r.name == "systemd unit" for r in results):
+    if any(r.applied and r.name.startswith(("systemd unit", "unit drop-in")) for r in results):
         _systemctl(layout, "daemon-reload")
     if not (layout.cert.exists() and layout.ca.exists()):
         print(
@@ -150,6 +170,18 @@ def _provision(args: argparse.Namespace, layout) -> int:  # type: ignore[no-unty
         )
         return ExitCode.OK
     return _finish(args, layout)
+
+
+def _kiosk_steps(args: argparse.Namespace, layout) -> list:  # type: ignore[no-untyped-def]
+    """The CSCA trust store and staff PIN steps of a kiosk role (edge.provision.kiosk)."""
+    from edge.provision.kiosk import KIOSK_ROLES, kiosk_steps, read_staff_pin
+
+    if args.role not in KIOSK_ROLES:
+        if args.csca or args.staff_pin_file:
+            raise ValueError(f"--csca and --staff-pin-file are for kiosk roles, not {args.role}")
+        return []
+    pin = read_staff_pin(args.staff_pin_file) if args.staff_pin_file else None
+    return kiosk_steps(layout, list(args.csca), pin)
 
 
 def _install_cert(args: argparse.Namespace, layout) -> int:  # type: ignore[no-untyped-def]
@@ -185,10 +217,10 @@ def _finish(args: argparse.Namespace, layout) -> int:  # type: ignore[no-untyped
     """`edge validate` and `edge selftest publish` with the credentials the unit would
     give the daemon; then (on a live root) the service is (re)started."""
     from edge.provision.credentials import checks_credentials
-    from edge.provision.unit import unit_text
+    from edge.provision.unit import installed_unit_text
 
     config = str(layout.config)
-    with checks_credentials(layout, unit_text()) as creds:
+    with checks_credentials(layout, installed_unit_text(layout)) as creds:
         env = {**os.environ, "CREDENTIALS_DIRECTORY": creds}
         for cmd in (
             ["validate", "--config", config],

@@ -56,27 +56,28 @@ class OutboxKey:
 
     def apply(self) -> None:
         if not self.path.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            key = secrets.token_hex(32).encode()
-            if self.encrypted:
-                with_key = "host" if self.layout.staging else "auto"
-                subprocess.run(
-                    [
-                        "systemd-creds",
-                        "encrypt",
-                        "--name=outbox-key",
-                        f"--with-key={with_key}",
-                        "-",
-                        str(self.path),
-                    ],
-                    input=key,
-                    env=_creds_env(self.layout),
-                    check=True,
-                    capture_output=True,
-                )
-            else:
-                write_atomic(self.path, key + b"\n", mode=0o600)
+            seal(
+                self.layout, "outbox-key", secrets.token_hex(32).encode(), self.path, encrypted=self.encrypted
+            )
         enforce(self.path, 0o600, Ids(0, 0))
+
+
+def seal(layout: Layout, name: str, secret: bytes, path: Path, *, encrypted: bool) -> None:
+    """Write credential `name` to `path`: `systemd-creds encrypt` (TPM2 where the board has
+    one, else the host key; a staging root's own host key) or a plain 0600 file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not encrypted:
+        write_atomic(path, secret + b"\n", mode=0o600)
+        return
+    with_key = "host" if layout.staging else "auto"
+    subprocess.run(
+        ["systemd-creds", "encrypt", f"--name={name}", f"--with-key={with_key}", "-", str(path)],
+        input=secret,
+        env=_creds_env(layout),
+        check=True,
+        capture_output=True,
+    )
+    os.chmod(path, 0o600)
 
 
 @contextlib.contextmanager

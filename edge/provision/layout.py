@@ -68,12 +68,21 @@ class Layout:
         return self.credentials / "outbox-key.cred"
 
     @property
+    def staff_pin(self) -> Path:
+        return self.credentials / "kiosk-pin.cred"
+
+    @property
     def state(self) -> Path:
         return self.at("/var/lib/vn-edge")
 
     @property
     def unit(self) -> Path:
         return self.at(f"/etc/systemd/system/{UNIT_NAME}")
+
+    @property
+    def dropins(self) -> Path:
+        """The unit's drop-in directory (role-specific additions, e.g. the kiosk's PIN)."""
+        return self.at(f"/etc/systemd/system/{UNIT_NAME}.d")
 
     @property
     def wants_link(self) -> Path:

@@ -17,6 +17,13 @@ def unit_text() -> str:
     return RELEASE_UNIT.read_text()
 
 
+def installed_unit_text(layout: Layout) -> str:
+    """The release unit with the drop-ins installed under `layout` appended, as systemd
+    reads them together (what credentials the daemon gets depends on both)."""
+    dropins = sorted(layout.dropins.glob("*.conf")) if layout.dropins.is_dir() else []
+    return "".join([unit_text(), *(p.read_text() for p in dropins)])
+
+
 def unit_file(layout: Layout) -> ManagedFile:
     return ManagedFile(
         layout, layout.unit, lambda: RELEASE_UNIT.read_bytes(), 0o644, "root", label="systemd unit"

@@ -5,7 +5,9 @@ that fails stops the rollout before the devices after it."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from devkit.cccd.test_pki import TestPki
 from devkit.central import new_command_key, pinned_key
 from tests.sshd import LocalSshd
+from tests.staging import staging_root
 
 REPO = Path(__file__).resolve().parent.parent
 PLAYBOOK = REPO / "ansible" / "provision.yml"
@@ -28,13 +32,6 @@ def sshd(tmp_path: Path):
     server = LocalSshd(tmp_path / "sshd").start()
     yield server
     server.stop()
-
-
-def staging_root(path: Path) -> Path:
-    (path / "etc").mkdir(parents=True)
-    for name in ("passwd", "group", "shadow", "gshadow"):
-        (path / "etc" / name).touch()
-    return path
 
 
 def inventory(tmp_path: Path, sshd: LocalSshd, devices: dict[str, dict]) -> Path:
@@ -98,9 +95,28 @@ def recap(out: str) -> dict[str, dict[str, int]]:
     return result
 
 
+def model_file(tmp_path: Path) -> tuple[Path, str]:
+    path = tmp_path / "models" / "plate_det_v9.onnx"
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(os.urandom(200_000))
+    return path, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def test_rollout_changes_then_reports_no_change(sshd, tmp_path):
-    devices = ["hcm-q1-cam-0501", "hcm-q1-cam-0502"]
-    inv = inventory(tmp_path, sshd, {d: {} for d in devices})
+    """A camera and a kiosk (its CSCA and staff PIN from the controller), each with a
+    model staged for update_model."""
+    devices = ["hcm-q1-cam-0501", "hcm-q5-pawn-0502"]
+    model, sha = model_file(tmp_path)
+    cards = TestPki.generate(tmp_path / "cards")
+    (tmp_path / "pin").write_text("739214\n")
+    kiosk = {
+        "edge_role": "pawnshop_kiosk",
+        "edge_cameras": [],
+        "edge_csca": [str(cards.trust_dir / "csca.pem")],
+        "edge_staff_pin_file": str(tmp_path / "pin"),
+    }
+    staged = {"edge_models": [{"src": str(model), "sha256": sha}]}
+    inv = inventory(tmp_path, sshd, {d: {**staged, **(kiosk if "pawn" in d else {})} for d in devices})
     planned = play(inv, tmp_path, "--check", "-v")
     assert planned.returncode == 0, planned.stdout[-4000:]
     assert "would    service user vn-edge" in planned.stdout
@@ -113,6 +129,19 @@ def test_rollout_changes_then_reports_no_change(sshd, tmp_path):
         root = tmp_path / "roots" / d
         assert (root / "etc/vn-edge/config.yaml").exists()
         assert (tmp_path / "csr" / f"{d}.csr").read_text().startswith("-----BEGIN CERTIFICATE REQUEST")
+        # the model is staged where update_model looks, for the service user only
+        staged = root / "var/lib/vn-edge/staging" / model.name
+        assert staged.read_bytes() == model.read_bytes()
+        uid, gid = (int(x) for x in (root / "etc/passwd").read_text().split(":")[2:4])
+        st = staged.stat()
+        assert stat.S_IMODE(st.st_mode) == 0o600 and (st.st_uid, st.st_gid) == (uid, gid)
+    kiosk_root = tmp_path / "roots" / devices[1]
+    csca = (cards.trust_dir / "csca.pem").read_bytes()
+    assert (kiosk_root / "etc/vn-edge/csca/csca.pem").read_bytes() == csca
+    assert (kiosk_root / "etc/vn-edge/credentials/kiosk-pin.cred").exists()
+    assert (kiosk_root / "etc/systemd/system/vn-edge.service.d/kiosk.conf").exists()
+    assert not Path(f"/tmp/vn-edge-{devices[1]}-kiosk").exists()  # the PIN's scratch copy is gone
+    assert "739214" not in first.stdout + first.stderr
     # one device at a time (serial 1): two batches
     assert first.stdout.count("PLAY [Roll out vn-edge]") == 2
 
@@ -138,3 +167,17 @@ def test_rollout_stops_at_the_first_failing_device(sshd, tmp_path):
     assert (tmp_path / "roots/hcm-q1-cam-0601/etc/vn-edge/config.yaml").exists()
     assert not (tmp_path / "roots/hcm-q1-cam-0603/etc/vn-edge").exists()
     assert "hcm-q1-cam-0603" not in recap(result.stdout)
+
+
+def test_a_model_whose_sha256_differs_is_not_staged(sshd, tmp_path):
+    """The inventory's sha256 is checked on the controller before anything is copied;
+    the rollout stops there."""
+    model, _ = model_file(tmp_path)
+    inv = inventory(
+        tmp_path, sshd, {"hcm-q1-cam-0701": {"edge_models": [{"src": str(model), "sha256": "0" * 64}]}}
+    )
+    result = play(inv, tmp_path)
+    assert result.returncode != 0
+    assert "the inventory says " + "0" * 64 in result.stdout, result.stdout[-3000:]
+    staging = tmp_path / "roots/hcm-q1-cam-0701/var/lib/vn-edge/staging"
+    assert staging.is_dir() and not any(staging.iterdir())

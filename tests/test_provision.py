@@ -22,6 +22,7 @@ from devkit.central import new_command_key, pinned_key
 from devkit.pki import DevPki
 from edge.cli import main as edge_main
 from edge.pki.keys import csr_common_name
+from tests.staging import staging_root
 
 pytestmark = pytest.mark.broker
 
@@ -49,11 +50,7 @@ def mode(path: Path) -> int:
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    r = tmp_path / "root"
-    (r / "etc").mkdir(parents=True)
-    for name in ("passwd", "group", "shadow", "gshadow"):
-        (r / "etc" / name).touch()
-    return r
+    return staging_root(tmp_path / "root")
 
 
 def test_first_run_sets_up_the_device_and_the_second_changes_nothing(root, tls_acl_broker, capsys):

@@ -20,6 +20,7 @@ from edge.provision.credentials import checks_credentials, seal
 from edge.provision.layout import Layout
 from edge.provision.unit import installed_unit_text
 from firmware_config import load_config
+from tests.staging import staging_root
 
 DEVICE = "hcm-q5-pawn-0301"
 PIN = "482915"
@@ -27,11 +28,7 @@ PIN = "482915"
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    r = tmp_path / "root"
-    (r / "etc").mkdir(parents=True)
-    for name in ("passwd", "group", "shadow", "gshadow"):
-        (r / "etc" / name).touch()
-    return r
+    return staging_root(tmp_path / "root")
 
 
 @pytest.fixture

@@ -7,10 +7,13 @@ outages and an outbox held at its quota. One command, one table:
 
 The daemon runs in its own process (bench/soak_daemon.py says what in it is real and
 what stands in); this process starts a local Mosquitto, freezes and stops it on a
-schedule, and samples the daemon's RSS and open file descriptors from /proc. Delivery
-is counted by the broker's PUBACKs in the daemon's own outbox ledger. Targets: RSS growth after warm-up <= 5 MB, no
-thread death, nothing lost (every event appended is acknowledged by the broker,
-counted as evicted at the quota, or still waiting)."""
+schedule, and counts the daemon's open file descriptors from /proc. The daemon puts
+its own RSS in every report line, so RSS and counters describe the same moment; the
+warm-up RSS is taken at the first settled line after warm-up (outbox drained, broker
+up), the end RSS at the daemon's last line (everything delivered). Delivery is counted
+by the broker's PUBACKs in the daemon's own outbox ledger. Targets: RSS growth after
+warm-up <= 5 MB, no thread death, nothing lost (every event appended is acknowledged
+by the broker, counted as evicted at the quota, or still waiting)."""
 
 from __future__ import annotations
 
@@ -211,8 +214,8 @@ def render(result: SoakResult, frames: int, texts: int) -> str:
         "",
         f"{'target':<34}{'measured':>14}  result",
         f"{'RSS growth after warm-up <= 5 MB':<34}{growth:>11.1f} MB  {_ok(growth <= RSS_TARGET_MB)}"
-        f"   (peak after warm-up; at the end {result.rss_end_growth_mb:+.1f} MB; "
-        f"warm-up RSS {result.warmup_rss_mb or float('nan'):.1f} MB at 20 % of the frames)",
+        f"   (peak after warm-up, drains included; settled at the end {result.rss_end_growth_mb:+.1f} MB; "
+        f"warm-up RSS {result.warmup_rss_mb or float('nan'):.1f} MB, settled, after 20 % of the frames)",
         f"{'open fds (min-max)':<34}{_span([s.fds for s in result.samples if s.fds > 0]):>14}",
         f"{'threads (min-max)':<34}{_span([s.line.get('threads', 0) for s in result.samples]):>14}",
         f"{'no thread death':<34}{len(result.thread_deaths):>14}  {_ok(not result.thread_deaths)}",

@@ -225,3 +225,19 @@ def test_a_wall_clock_step_back_does_not_keep_an_unhealthy_trial_past_its_deadli
     assert daemon.restarts and (tmp_path / "config.yaml").read_text() == "old\n"
     # and at the next start nothing is rolled back twice, whatever the wall clock says
     assert trial.settle_at_start(clocks.boot()).state == "rolled_back"
+
+
+def test_a_marker_from_a_release_that_kept_wall_clock_deadlines_is_rolled_back_at_start(tmp_path):
+    """An upgrade in the middle of a trial: the old marker's deadline cannot be placed
+    in boot time, so the change is treated as not proven and the previous files return."""
+    config = tmp_path / "config.yaml"
+    config.write_text("old\n")
+    trial = Trial(marker_for(config))
+    trial.begin(record(), {config: b"new\n"})
+    data = json.loads(trial.marker.read_text())
+    for key in ("boot_id", "started_boot_s", "deadline_s"):
+        del data[key]
+    data.update(deadline=1_800_000_060.0, started_at=1_800_000_000.0)
+    trial.marker.write_text(json.dumps(data))
+    settled = trial.settle_at_start(BootInstant(BOOT, 101.0))
+    assert settled.state == "rolled_back" and config.read_text() == "old\n"

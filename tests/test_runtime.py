@@ -191,6 +191,68 @@ def test_graph_fusion_keeps_the_recogniser_outputs_and_leaves_other_models_alone
     assert fuse_for_cpu(detector).total == 0
 
 
+_LOAD_IN_FRESH_PROCESS = """
+import json, sys, tempfile
+import numpy as np
+from edge.vision.runtime import SessionFactory
+from models.manifest import resolve_model
+
+tempfile.tempdir = sys.argv[1]
+session = SessionFactory().create(resolve_model("ppocr_v4_rec_plate_vn"))
+x = np.random.default_rng(7).random((2, 3, 48, 160), dtype=np.float32)
+np.save(sys.argv[2], session.run(None, {session.get_inputs()[0].name: x})[0])
+print(json.dumps({"onnx_imported": "onnx" in sys.modules}))
+"""
+
+
+def test_recogniser_is_fused_without_onnx_in_the_daemon_process(tmp_path):
+    """Fusion runs in a child process: a fresh process that loads the recogniser
+    with fusion on gets exactly the fused graph's outputs, yet never imports `onnx`
+    (which, with the parse of the model, kept the camera role ~15 MB higher), and the
+    temporary fused file is gone once the session exists."""
+    import json
+    import subprocess
+    import sys
+
+    import onnx
+    import onnxruntime as ort
+
+    from edge.vision.graph_fusion import fuse_for_cpu
+    from models.manifest import resolve_model
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    repo = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", _LOAD_IN_FRESH_PROCESS, str(scratch), str(tmp_path / "out.npy")],
+        capture_output=True,
+        text=True,
+        cwd=repo,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == {"onnx_imported": False}
+    assert list(scratch.iterdir()) == []
+
+    model = onnx.load(str(resolve_model("ppocr_v4_rec_plate_vn")))
+    assert fuse_for_cpu(model).total > 0
+    factory = SessionFactory()
+    fused = ort.InferenceSession(
+        model.SerializeToString(), factory.session_options(), providers=["CPUExecutionProvider"]
+    )
+    x = np.random.default_rng(7).random((2, 3, 48, 160), dtype=np.float32)
+    expected = fused.run(None, {fused.get_inputs()[0].name: x})[0]
+    assert np.array_equal(np.load(tmp_path / "out.npy"), expected)
+
+
+def test_a_model_fusion_cannot_read_is_a_model_load_error(tmp_path):
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    with pytest.raises(ModelLoadError, match="fusion process exited") as err:
+        SessionFactory().create(broken)
+    assert err.value.path == broken
+
+
 def test_factory_sets_opencv_threads_process_wide():
     import cv2
 

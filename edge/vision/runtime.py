@@ -12,13 +12,15 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import cv2
 import onnxruntime as ort
 
+from edge.vision.fusion_process import fused_model_file
 from firmware_config.inference import InferenceConfig
 
 log = logging.getLogger(__name__)
@@ -191,22 +193,21 @@ class SessionFactory:
         opts.log_severity_level = 3
         return opts
 
-    def _model_source(self, path: Path) -> str | bytes:
-        """The file path, or the model's bytes after `fuse_for_cpu` when that found
-        something to fuse (PP-OCR recognisers); the file on disk is never changed."""
+    @contextmanager
+    def _model_file(self, path: Path) -> Iterator[Path]:
+        """The file to load: `path`, or a temporary copy rewritten by `fuse_for_cpu`
+        when that found something to fuse (PP-OCR recognisers); the file on disk is
+        never changed. The fusion runs in a child process (`fusion_process`): `onnx`
+        and the parse of the model never enter the daemon's memory."""
         if not self.config.fuse_graphs:
-            return str(path)
-        # `onnx` is imported only here: a device with fuse_graphs off never loads it
-        import onnx
-
-        from edge.vision.graph_fusion import fuse_for_cpu
-
-        model = onnx.load(str(path))
-        report = fuse_for_cpu(model)
-        if not report.total:
-            return str(path)
-        log.info("model %s: %s", path.name, report)
-        return model.SerializeToString()
+            yield path
+            return
+        with fused_model_file(path) as (model, counts):
+            if model != path:
+                log.info(
+                    "model %s: fused %s", path.name, ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+                )
+            yield model
 
     def create(self, model_path: str | Path) -> ort.InferenceSession:
         """Load one model; raises `ModelLoadError` with the path on any failure."""
@@ -214,15 +215,14 @@ class SessionFactory:
         if not path.is_file():
             raise ModelLoadError(path, "file not found (run `python -m models.fetch`)")
         try:
-            model = self._model_source(path)
-            session = ort.InferenceSession(model, self.session_options(), providers=self.providers)
-            if has_dynamic_input(session) and not self.config.arena_for_dynamic_shapes:
-                # The input shape is only known once loaded; reload without the arena.
-                del session
-                opts = self.session_options(dynamic_shape=True)
-                session = ort.InferenceSession(model, opts, providers=self.providers)
-            del model
-        except Exception as exc:  # onnxruntime raises several unrelated exception types
+            with self._model_file(path) as model:
+                session = ort.InferenceSession(str(model), self.session_options(), providers=self.providers)
+                if has_dynamic_input(session) and not self.config.arena_for_dynamic_shapes:
+                    # The input shape is only known once loaded; reload without the arena.
+                    del session
+                    opts = self.session_options(dynamic_shape=True)
+                    session = ort.InferenceSession(str(model), opts, providers=self.providers)
+        except Exception as exc:  # onnxruntime raises several unrelated types; FusionFailed too
             raise ModelLoadError(path, f"{type(exc).__name__}: {exc}") from exc
         used = session.get_providers()
         if used and used[0] != self.providers[0]:

@@ -12,6 +12,7 @@ the threshold each gives, and time per verification beside the bare model times.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -24,6 +25,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from face_levers import Levers  # noqa: E402
 from face_pairs import (  # noqa: E402
     all_pair_scores,
     cosine,
@@ -85,6 +87,7 @@ class Ours:
         assert isinstance(embedder, SFaceEmbedder)
         self.plain = SFaceEmbedder(embedder.session, SFaceConfig(flip_average=False))
         self.flip = SFaceEmbedder(embedder.session, SFaceConfig(flip_average=True))
+        self.levers = Levers(config)
 
     def run(self, image: np.ndarray, extras: bool = False) -> tuple[dict, dict[str, float]]:
         t0 = time.perf_counter()
@@ -112,6 +115,7 @@ class Ours:
             t = time.perf_counter()
             sess.run(None, {name: batch})
             times["rec_flip"] = time.perf_counter() - t
+            self.levers.measure(tensor, batch[:1])
         return out, times
 
 
@@ -130,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         photos = [p for p in photos if p.identity in keep]
     config = FaceVerifierConfig()
     anchor, ours = Anchor(), Ours(config)
-    started = time.time()
+    started, load_at_start = time.time(), os.getloadavg()[0]
     rec: dict[str, dict] = {}
     for p in photos:
         image = cv2.imread(str(args.data / p.file), cv2.IMREAD_COLOR)
@@ -223,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{len(files)} photos of {len(by_id)} people, {len(pairs)} given pairs; "
         f"kiosk-like: {len(portraits)} portraits x {len(live)} live photos ({FRAMES} simulated frames each); "
-        f"run took {elapsed:.0f} s\n"
+        f"run took {elapsed:.0f} s, load avg {load_at_start:.2f} at start\n"
     )
     header = [
         "set: pipeline",
@@ -242,6 +246,11 @@ def main(argv: list[str] | None = None) -> int:
             f"-> TAR {100 * tar(g, t):.1f} %, FAR {100 * far_at(i, t):.3f} % on those pairs\n"
         )
     timing(files, pairs, rec)
+    print(
+        "Bare model times per lever (same inputs, one session each, rotating order; "
+        f"ratio to the configured setting; OpenCV threads {cv2.getNumThreads()}):\n"
+    )
+    print_table(["model, setting", "median ms", "ratio"], ours.levers.rows())
     return 0
 
 

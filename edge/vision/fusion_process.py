@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 import tempfile
@@ -33,22 +34,34 @@ _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 300.0  # a Pi 4 fuses the recogniser in a few seconds; far above that is stuck
 
 
+_X86 = {"x86_64", "amd64", "i386", "i686", "x86"}
+
+
+def nchwc_layout_expected(machine: str | None = None) -> bool:
+    """True on x86, where onnxruntime's CPU provider runs convolutions in NCHWc at
+    the "all" optimisation level (its MLAS kernels block channels with AVX2/AVX-512)."""
+    return (machine or platform.machine()).lower() in _X86
+
+
 class FusionFailed(RuntimeError):
     """The child could not read or rewrite the model (its stderr says why)."""
 
 
 @contextmanager
-def fused_model_file(path: Path, *, timeout_s: float = TIMEOUT_S) -> Iterator[tuple[Path, dict[str, int]]]:
+def fused_model_file(
+    path: Path, *, nchwc: bool = False, timeout_s: float = TIMEOUT_S
+) -> Iterator[tuple[Path, dict[str, int]]]:
     """(the file to load: the fused model, or `path` itself when nothing was fused;
     the fusion counts) for the ONNX file at `path`, fused in a child Python process.
-    The fused file lives only inside the `with` block."""
+    The fused file lives only inside the `with` block. `nchwc`: passed on to
+    `fuse_for_cpu` (the runtime will lay convolutions out in NCHWc)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
     with tempfile.TemporaryDirectory(prefix="vn-edge-fusion-") as tmp:
         out = Path(tmp) / path.name
         try:
             done = subprocess.run(
-                [sys.executable, "-m", __name__, str(path), str(out)],
+                [sys.executable, "-m", __name__, str(path), str(out), *(["--nchwc"] if nchwc else [])],
                 capture_output=True,
                 env=env,
                 timeout=timeout_s,
@@ -70,13 +83,13 @@ def fused_model_file(path: Path, *, timeout_s: float = TIMEOUT_S) -> Iterator[tu
 
 
 def _main(argv: list[str]) -> int:
-    """`python -m edge.vision.fusion_process SOURCE.onnx FUSED.onnx`"""
+    """`python -m edge.vision.fusion_process SOURCE.onnx FUSED.onnx [--nchwc]`"""
     import onnx
 
     from edge.vision.graph_fusion import fuse_for_cpu
 
     model = onnx.load(argv[0])
-    report = fuse_for_cpu(model)
+    report = fuse_for_cpu(model, nchwc="--nchwc" in argv[2:])
     if report.total:
         onnx.save(model, argv[1])
     sys.stdout.write(json.dumps(asdict(report)) + "\n")

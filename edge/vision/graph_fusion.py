@@ -20,6 +20,9 @@ Each rewrite is exact algebra (same function; float rounding only):
   both sides of the scalar `Mul`/`Add` disappear (outputs bit-identical; ~10 %
   faster in alternating rounds).
 
+On x86, per-channel PRelu (SFace) is also rewritten to stay in NCHWc
+(`edge.vision.graph_prelu`).
+
 The rewrite runs on the model bytes before the session is created; files on disk
 and their pinned sha256 are untouched. Models without these patterns (the YOLO
 detector, BlazeFace) come out unchanged."""
@@ -34,6 +37,8 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+from edge.vision.graph_prelu import rewrite_prelu
+
 
 @dataclass
 class FusionReport:
@@ -41,10 +46,11 @@ class FusionReport:
     hardswish: int = 0
     affine_into_conv: int = 0
     affine_as_conv: int = 0
+    prelu: int = 0
 
     @property
     def total(self) -> int:
-        return self.conv_affine + self.hardswish + self.affine_into_conv + self.affine_as_conv
+        return self.conv_affine + self.hardswish + self.affine_into_conv + self.affine_as_conv + self.prelu
 
 
 class _Graph:
@@ -280,10 +286,12 @@ def _affine_as_depthwise_conv(g: _Graph) -> int:
     return count
 
 
-def fuse_for_cpu(model: onnx.ModelProto) -> FusionReport:
-    """Apply the rewrites in place; returns how many of each were made."""
+def fuse_for_cpu(model: onnx.ModelProto, *, nchwc: bool = False) -> FusionReport:
+    """Apply the rewrites in place; returns how many of each were made. `nchwc`: the
+    runtime will lay convolutions out in NCHWc (x86, level "all"), so PRelu is
+    rewritten to stay in it (`edge.vision.graph_prelu`)."""
+    report = FusionReport(prelu=rewrite_prelu(model) if nchwc else 0)
     g = _Graph(model.graph)
-    report = FusionReport()
     report.conv_affine = _fold_conv_affine(g)
     report.hardswish = _fuse_hardswish(g)
     report.affine_into_conv = _fold_affine_into_conv(g)

@@ -20,7 +20,7 @@ from typing import Any
 import cv2
 import onnxruntime as ort
 
-from edge.vision.fusion_process import fused_model_file
+from edge.vision.fusion_process import fused_model_file, nchwc_layout_expected
 from firmware_config.inference import InferenceConfig
 
 log = logging.getLogger(__name__)
@@ -196,13 +196,14 @@ class SessionFactory:
     @contextmanager
     def _model_file(self, path: Path) -> Iterator[Path]:
         """The file to load: `path`, or a temporary copy rewritten by `fuse_for_cpu`
-        when that found something to fuse (PP-OCR recognisers); the file on disk is
+        when that found something to fuse (PP-OCR recognisers; SFace's PRelu on x86); the file on disk is
         never changed. The fusion runs in a child process (`fusion_process`): `onnx`
         and the parse of the model never enter the daemon's memory."""
         if not self.config.fuse_graphs:
             yield path
             return
-        with fused_model_file(path) as (model, counts):
+        nchwc = self.config.graph_optimization == "all" and nchwc_layout_expected()
+        with fused_model_file(path, nchwc=nchwc) as (model, counts):
             if model != path:
                 log.info(
                     "model %s: fused %s", path.name, ", ".join(f"{k} {v}" for k, v in counts.items() if v)

@@ -57,3 +57,24 @@ class RecordedFeed:
         self.now += self.period
         self.served += 1
         return self.frames[self.served - 1]
+
+
+class GuideLog:
+    """Records what a person check asks the screen to show (`person_check.Guide`):
+    (guidance key, challenge key, seconds left) per change."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str | None, str | None, float | None]] = []
+
+    def __call__(
+        self, key: str | None, /, *, challenge: str | None = None, seconds_left: float | None = None
+    ) -> None:
+        self.calls.append((key, challenge, seconds_left))
+
+    @property
+    def keys(self) -> list[str | None]:
+        return [k for k, _, _ in self.calls]
+
+    @property
+    def challenges(self) -> list[str]:
+        return [c for _, c, _ in self.calls if c]

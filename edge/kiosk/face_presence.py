@@ -8,7 +8,6 @@ is in front of the kiosk, not who. The event says so (``method`` is
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -20,6 +19,7 @@ from edge.kiosk.person_check import (
     GUIDANCE_LOOK,
     GUIDANCE_ONE_PERSON,
     FrameFeed,
+    Guide,
     PersonCheckResult,
     PersonCheckStatus,
 )
@@ -40,7 +40,7 @@ class FacePresenceCheck:
         self,
         portrait: bytes | None,
         frames: FrameFeed,
-        guide: Callable[[str], None],
+        guide: Guide,
         deadline_s: float,
     ) -> PersonCheckResult:
         end = time.monotonic() + deadline_s

@@ -11,7 +11,7 @@ import random
 import time
 from collections.abc import Callable
 
-from edge.kiosk.person_check import FrameFeed, PersonCheckResult, PersonCheckStatus
+from edge.kiosk.person_check import FrameFeed, Guide, PersonCheckResult, PersonCheckStatus
 from edge.vision.faceid.check import METHOD, FaceVerificationCheck
 from edge.vision.faceid.verifier import FaceVerifier
 from firmware_config.faceid import FaceVerifierConfig
@@ -41,7 +41,7 @@ class FaceVerificationPersonCheck:
         return cls(FaceVerificationCheck(FaceVerifier.from_config(config), rng=rng, clock=clock))
 
     def check(
-        self, portrait: bytes | None, frames: FrameFeed, guide: Callable[[str], None], deadline_s: float
+        self, portrait: bytes | None, frames: FrameFeed, guide: Guide, deadline_s: float
     ) -> PersonCheckResult:
         outcome = self._check.check(portrait, frames, guide, deadline_s)
         return PersonCheckResult(_STATUS[outcome.status], outcome.method, outcome.details, outcome.live_image)

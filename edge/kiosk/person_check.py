@@ -13,16 +13,19 @@ person with the chip portrait after a liveness challenge
 :class:`edge.kiosk.face_presence.FacePresenceCheck` only checks that exactly one
 face is in front of the camera.
 
-Guidance keys the screen translates (an implementation may add its own under
-``face.``): ``face.look_at_camera`` (no face), ``face.move_closer`` (face too
-small), ``face.one_person`` (several faces), ``face.hold_still`` (progressing),
-``face.done``.
+Guidance keys the screen translates (listed in ``kiosk.screen.protocol.MESSAGE_KEYS``;
+an implementation may add its own under ``face.``, which the page shows with the
+family's general text until translated): ``face.look_at_camera`` (no face),
+``face.move_closer`` (face too small), ``face.one_person`` (several faces),
+``face.hold_still`` (progressing), ``face.done``; face verification adds
+``face.look_straight``, ``face.blurred``, ``face.more_light``, ``face.ok`` and, as
+the challenge beside the guidance, ``face.blink``, ``face.turn_left`` and
+``face.turn_right``.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -69,6 +72,16 @@ class FrameFeed(Protocol):
         ...
 
 
+class Guide(Protocol):
+    """How a check tells the screen what the citizen should do: a guidance key (None:
+    nothing to fix), the liveness challenge being asked for, if any, and the seconds
+    left for it (or for the whole check), which the page counts down."""
+
+    def __call__(
+        self, key: str | None, /, *, challenge: str | None = None, seconds_left: float | None = None
+    ) -> None: ...
+
+
 class PersonCheck(Protocol):
     """One person check. Implementations must return (not raise) on bad frames or
     portraits, keep no frame after returning, and honour the deadline."""
@@ -79,7 +92,7 @@ class PersonCheck(Protocol):
         self,
         portrait: bytes | None,
         frames: FrameFeed,
-        guide: Callable[[str], None],
+        guide: Guide,
         deadline_s: float,
     ) -> PersonCheckResult:
         """Run until a verdict or ``deadline_s`` (seconds from now); call ``guide``

@@ -114,8 +114,22 @@ MESSAGE_KEYS = frozenset(
         "form.reason_text_required",
         "stay.not_found",
         "storage_error",
-        # ScreenSnapshot.guidance (PERSON_CHECK); a person check may add its own "face." keys
+        # ScreenSnapshot.guidance (PERSON_CHECK); a person check may add its own "face." keys,
+        # shown with the family's text until translated
         "face.",
+        "face.look_at_camera",  # no face
+        "face.one_person",  # several faces
+        "face.move_closer",  # face too small
+        "face.look_straight",  # turned away
+        "face.blurred",  # too blurred
+        "face.more_light",  # too dark
+        "face.hold_still",  # progressing
+        "face.ok",  # the frame is good
+        "face.done",
+        # ScreenSnapshot.challenge (PERSON_CHECK with face verification): the liveness challenge
+        "face.blink",
+        "face.turn_left",  # the person's own left
+        "face.turn_right",
     }
 )
 
@@ -160,6 +174,7 @@ class ScreenSnapshot:
     message: str  # message key, e.g. "wrong_key.try_again"; the page translates (vi first, en)
     progress: float | None = None  # 0..1 while READING
     guidance: str | None = None  # PERSON_CHECK guidance key, e.g. "face.move_closer"
+    challenge: str | None = None  # PERSON_CHECK liveness challenge key, e.g. "face.blink"
     attempts_left: int | None = None  # remaining tries (access key, person check)
     access_kinds: tuple[AccessKind, ...] = ()  # what staff may type in ACCESS_KEY
     staff_unlocked: bool = False

@@ -31,7 +31,7 @@ from edge.vision.faceid.liveness import (
     sample_frame,
 )
 from edge.vision.faceid.portrait import PortraitError, decode_image, image_format
-from edge.vision.faceid.quality import assess
+from edge.vision.faceid.quality import Guidance, assess
 from edge.vision.faceid.verifier import FaceVerifier
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,21 @@ METHOD = "face_match+liveness"
 
 class Frames(Protocol):
     def next_frame(self, timeout_s: float) -> np.ndarray | None: ...
+
+
+class Guide(Protocol):
+    """What the screen shows during the check (the kiosk's `person_check.Guide`)."""
+
+    def __call__(
+        self, key: str | None, /, *, challenge: str | None = None, seconds_left: float | None = None
+    ) -> None: ...
+
+
+#: Problems still worth telling the person while a challenge runs. Not "look straight"
+#: (a head turn is what was asked) nor "blurred" (moving is): those wait for the gate.
+DURING_CHALLENGE = frozenset(
+    {Guidance.NO_FACE, Guidance.SEVERAL_FACES, Guidance.TOO_SMALL, Guidance.TOO_DARK}
+)
 
 
 @dataclass(frozen=True)
@@ -85,9 +100,7 @@ class FaceVerificationCheck:
         log.info("face verification %s: %s", status, reason)
         return Outcome(status, self.method, {**details, "reason": reason})
 
-    def check(
-        self, portrait: bytes | None, frames: Frames, guide: Callable[[str], None], deadline_s: float
-    ) -> Outcome:
+    def check(self, portrait: bytes | None, frames: Frames, guide: Guide, deadline_s: float) -> Outcome:
         cfg = self.config
         details: dict[str, Any] = {"threshold": cfg.threshold, "models": self.verifier.models()}
         if not portrait:
@@ -106,14 +119,16 @@ class FaceVerificationCheck:
         live: list[np.ndarray] = []
         best_crop: np.ndarray | None = None
         last_box = None
-        shown: str | None = None
+        shown: tuple[str | None, str | None] | None = None
         seen = 0
 
-        def show(key: str) -> None:
+        def show(key: str | None, challenge_key: str | None, seconds_left: float) -> None:
+            """Tell the screen when what the person should do changes; the time left
+            is sent with each change and counted down by the page."""
             nonlocal shown
-            if key != shown:
-                shown = key
-                guide(key)
+            if (key, challenge_key) != shown:
+                shown = (key, challenge_key)
+                guide(key, challenge=challenge_key, seconds_left=round(seconds_left, 1))
 
         while (now := self.clock()) < end:
             image = frames.next_frame(min(1.0, max(0.01, end - now)))
@@ -147,14 +162,15 @@ class FaceVerificationCheck:
                     best_crop = align_face(image, report.face.keypoints[:5])
             live_done = liveness is None or liveness.result.passed
             if len(live) >= cfg.live_frames and (challenge is None or live_done):
-                show(GUIDANCE_DONE)
+                show(GUIDANCE_DONE, None, end - t)
                 return self._decide(
                     found.embedding, live, liveness, details, seen, best_crop, portrait_bgr, found
                 )
-            if liveness is None or (live_done and not report.ok):
-                show(report.guidance.value)  # the gate: what to change
-            elif not live_done:
-                show(challenge.guidance)  # type: ignore[union-attr]
+            if liveness is not None and not live_done:
+                problem = report.guidance.value if report.guidance in DURING_CHALLENGE else None
+                show(problem, challenge.guidance, liveness.seconds_left(t))  # type: ignore[union-attr]
+            elif liveness is None or not report.ok:
+                show(report.guidance.value, None, end - t)  # the gate: what to change
         if liveness is not None:
             details["liveness"] = liveness.result.to_dict()
         return self._fail("deadline", {**details, "frames": seen, "live_frames": len(live)}, status="timeout")

@@ -39,6 +39,9 @@ DARK = 0.6  # an eye pixel darker than this fraction of the cheek's median count
 
 
 class Challenge(str, enum.Enum):
+    """`turn_left` / `turn_right` are the person's own left and right (the nose moves
+    towards the image's right / left in a camera picture that is not mirrored)."""
+
     BLINK = "blink"
     TURN_LEFT = "turn_left"
     TURN_RIGHT = "turn_right"
@@ -47,21 +50,6 @@ class Challenge(str, enum.Enum):
     def guidance(self) -> str:
         """The kiosk screen's guidance key for this challenge."""
         return f"face.{self.value}"
-
-    @property
-    def message_vi(self) -> str:
-        return _PROMPTS[self.value][0]
-
-    @property
-    def message_en(self) -> str:
-        return _PROMPTS[self.value][1]
-
-
-_PROMPTS = {
-    "blink": ("Hãy chớp mắt", "Please blink"),
-    "turn_left": ("Quay đầu sang trái", "Turn your head to your left"),
-    "turn_right": ("Quay đầu sang phải", "Turn your head to your right"),
-}
 
 
 def choose_challenge(options: Sequence[str], rng: random.Random | None = None) -> Challenge:
@@ -169,6 +157,10 @@ class LivenessCheck:
 
     def __post_init__(self) -> None:
         self.result = LivenessResult(self.challenge)
+
+    def seconds_left(self, now: float) -> float:
+        """Time the person still has for the challenge (shown on the screen)."""
+        return max(0.0, self.config.timeout_s - (now - self.started_at))
 
     def _end(self, state: State, reason: str | None, t: float) -> State:
         self.result.state, self.result.reason = state, reason

@@ -25,34 +25,16 @@ from firmware_config.faceid import QualityConfig
 class Guidance(str, enum.Enum):
     """What the screen should ask for, as the kiosk screen's guidance keys (the
     `face.*` keys of the kiosk's person-check interface, plus `face.look_straight`,
-    `face.more_light` and `face.ok`); `message_vi`/`message_en` give the words."""
+    `face.blurred`, `face.more_light` and `face.ok`). The words, Vietnamese and
+    English, are in the screen's one message table (kiosk/screen/static/messages.json)."""
 
     OK = "face.ok"
     NO_FACE = "face.look_at_camera"
     SEVERAL_FACES = "face.one_person"
     TOO_SMALL = "face.move_closer"
     TURNED_AWAY = "face.look_straight"
-    BLURRED = "face.hold_still"
+    BLURRED = "face.blurred"
     TOO_DARK = "face.more_light"
-
-    @property
-    def message_vi(self) -> str:
-        return _MESSAGES[self][0]
-
-    @property
-    def message_en(self) -> str:
-        return _MESSAGES[self][1]
-
-
-_MESSAGES = {
-    Guidance.OK: ("Giữ nguyên", "Hold still"),
-    Guidance.NO_FACE: ("Vui lòng nhìn vào camera", "Please look at the camera"),
-    Guidance.SEVERAL_FACES: ("Chỉ một người đứng trước camera", "Only one person in front of the camera"),
-    Guidance.TOO_SMALL: ("Lại gần camera hơn", "Move closer to the camera"),
-    Guidance.TURNED_AWAY: ("Nhìn thẳng vào camera", "Look straight at the camera"),
-    Guidance.BLURRED: ("Giữ yên, không di chuyển", "Hold still"),
-    Guidance.TOO_DARK: ("Cần thêm ánh sáng", "More light is needed"),
-}
 
 
 @dataclass(frozen=True)

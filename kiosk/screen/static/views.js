@@ -14,7 +14,7 @@ const BODIES = {
   card_placed: () => [art("card")],
   access_key: (snap, ctx) => [art("qr"), accessEntry(snap, ctx)],
   reading: (snap, ctx) => [progressBar(ctx)],
-  person_check: (snap, ctx) => [art("face"), guidance(ctx)],
+  person_check: (snap, ctx) => [art("face"), challenge(ctx), guidance(ctx)],
   staff_details: (snap, ctx) => [staffForm(snap, ctx)],
   consent: (snap, ctx) => [itemList(snap.preview, "preview"), consentButtons(ctx)],
   committed: () => [art("done")],
@@ -64,6 +64,18 @@ function progressBar(ctx) {
     text.textContent = t("ui.progress", { n: percent });
   });
   return el("div", { class: "progress-block" }, bar, text);
+}
+
+// The liveness challenge (blink, turn the head) while it runs, above the guidance, which
+// then says only what is in the way of it (move closer, one person only).
+function challenge(ctx) {
+  const text = el("p", { class: "challenge-text", id: "challenge" });
+  const box = el("div", { class: "challenge", role: "status" }, el("p", { class: "challenge-label", text: t("ui.challenge") }), text);
+  ctx.onUpdate((s) => {
+    box.hidden = !s.challenge;
+    text.textContent = s.challenge ? t(s.challenge, {}, "face.") : "";
+  });
+  return box;
 }
 
 function guidance(ctx) {

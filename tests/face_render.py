@@ -91,3 +91,15 @@ def still_sequence(image: np.ndarray, count: int = 30, seed: int = 3) -> list[np
         noisy = np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8)
         frames.append(_jpeg(noisy, 80))
     return frames
+
+
+def blinking_person(frames: list[np.ndarray], landmarks: list, every: int = 10) -> list[np.ndarray]:
+    """A person in front of the camera who blinks once every `every` frames (eyes
+    closed for one frame, about 0.1 s), as a camera replaying on a loop would show
+    them: a challenge that starts at any frame sees a blink within `every` frames of
+    its reference frames, of which at most one has the eyes closed. `landmarks`: each
+    frame's face landmarks (from the real detector)."""
+    out = []
+    for i, (frame, pts) in enumerate(zip(frames, landmarks, strict=True)):
+        out.append(_jpeg(close_eyes(frame, pts) if i % every == every - 1 else frame))
+    return out

@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.pcsc_stack",  # pcscd + vpcd + CCCD emulator, test card PKI
     "tests.kiosk_screen_fixtures",  # headless Chromium, kiosk screen server + development controller
     "tests.remote_daemon",  # daemon under the devkit supervisor + central commander
+    "tests.tmpfs",  # a small real filesystem for disk-full tests
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -8,9 +8,8 @@ import errno
 import os
 import random
 import sqlite3
-import subprocess
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,31 +19,6 @@ from edge.outbox import Outbox, OutboxFullError
 from firmware_config.storage import StorageConfig
 
 MIXED = [Priority.LOW, Priority.LOW, Priority.NORMAL, Priority.NORMAL, Priority.HIGH, Priority.CRITICAL]
-
-
-@pytest.fixture
-def tmpfs(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
-    """Factory mounting a tmpfs of the given size (e.g. '3m') under tmp_path."""
-    mounted: list[Path] = []
-
-    def mount(size: str) -> Path:
-        where = tmp_path / f"disk{len(mounted)}"
-        where.mkdir()
-        res = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(where)],
-            capture_output=True,
-            text=True,
-        )
-        if res.returncode != 0:
-            pytest.skip(
-                f"cannot mount a tmpfs (needs root/CAP_SYS_ADMIN): {res.stderr.strip() or res.returncode}"
-            )
-        mounted.append(where)
-        return where
-
-    yield mount
-    for where in mounted:
-        subprocess.run(["umount", "-l", str(where)], check=False)
 
 
 def event(rng: random.Random, priority: Priority, attachment_p: float = 0.3) -> EventDraft:

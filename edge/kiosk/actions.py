@@ -34,7 +34,12 @@ SESSION_STATES = {
     ScreenState.STAFF_DETAILS,
     ScreenState.CONSENT,
 } | FAILURE_STATES
-RETRY_STATES = {ScreenState.READ_ERROR, ScreenState.TIMEOUT, ScreenState.CAMERA_MISSING}
+RETRY_STATES = {
+    ScreenState.READ_ERROR,
+    ScreenState.TIMEOUT,
+    ScreenState.CAMERA_MISSING,
+    ScreenState.STORAGE_ERROR,
+}
 
 
 class KioskActions:

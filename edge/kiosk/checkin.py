@@ -284,11 +284,21 @@ class CheckIn:
             raise self._fail(S.DECLINED, "declined", "consent_declined")
 
     def commit(self, draft: EventDraft) -> None:
-        try:
-            stored = self.t.append(draft)
-        except OutboxError as exc:
-            log.error("check-in not stored", extra={"error": type(exc).__name__})
-            raise self._fail(S.STORAGE_ERROR, "storage_error", "storage_errors") from None
+        """The one write: the finished event into the outbox. If the outbox refuses it
+        (disk or quota full of undelivered check-ins, a faulty disk), nothing was
+        stored; the screen says so and staff may try again (space comes back as the
+        publisher delivers) until `timeouts.staff_s` or the card is taken away, after
+        which the check-in is dropped whole and the kiosk goes back to idle."""
+        wait_s = self.t.cfg.timeouts.staff_s
+        while True:
+            try:
+                stored = self.t.append(draft)
+                break
+            except OutboxError as exc:
+                log.error("check-in not stored", extra={"error": type(exc).__name__})
+                self._fail(S.STORAGE_ERROR, "storage_error", "storage_errors", deadline_s=wait_s)
+            if self._wait(("retry",), wait_s, need_card=True) is None:
+                raise Abandoned("check-in not stored")
         self._count("committed")
         self.t.on_committed(stored)
         self.t.board.show(S.COMMITTED)

@@ -2,8 +2,9 @@
 
 Each lever gets its own onnxruntime session built by the product's `SessionFactory`
 with one setting changed from the configured default (`kiosk.face_verification`):
-intra-op threads (2 in the kiosk role, 1 elsewhere) and the load-time PRelu rewrite
-(`inference.fuse_graphs`, edge/vision/graph_prelu.py). All run on the same tensors,
+intra-op threads (2 in the kiosk role, 1 elsewhere), the load-time PRelu rewrite
+(`inference.fuse_graphs`, edge/vision/graph_prelu.py) and onnxruntime's graph
+optimisation level (`inference.graph_optimization`; only "all" has the NCHWc layout). All run on the same tensors,
 once per photo, in an order that rotates from photo to photo so that no variant
 always runs first (warm caches) or last; medians are compared, not single runs."""
 
@@ -19,27 +20,32 @@ from firmware_config.faceid import FaceVerifierConfig
 from models.manifest import resolve_model
 
 EMBEDDER_LEVERS = (
-    ("2 threads, PRelu rewritten", 2, True),
-    ("2 threads, graph as fetched", 2, False),
-    ("1 thread, PRelu rewritten", 1, True),
-    ("1 thread, graph as fetched", 1, False),
+    ("2 threads, PRelu rewritten", 2, True, "all"),
+    ("2 threads, graph as fetched", 2, False, "all"),
+    ("1 thread, PRelu rewritten", 1, True, "all"),
+    ("1 thread, graph as fetched", 1, False, "all"),
+    ("2 threads, level 'extended' (no NCHWc, so no rewrite)", 2, True, "extended"),
 )
 DETECTOR_THREADS = (2, 1)
 
 
 class Levers:
     def __init__(self, config: FaceVerifierConfig) -> None:
-        def session(model: str, threads: int, fuse: bool):
-            inference = config.inference.model_copy(update={"intra_op_threads": threads, "fuse_graphs": fuse})
-            return SessionFactory(inference).create(resolve_model(model))
+        def session(model: str, threads: int, fuse: bool, level: str):
+            changes = {"intra_op_threads": threads, "fuse_graphs": fuse, "graph_optimization": level}
+            return SessionFactory(config.inference.model_copy(update=changes)).create(resolve_model(model))
 
-        self.default = (config.inference.intra_op_threads, config.inference.fuse_graphs)
+        inference = config.inference
+        self.default = (inference.intra_op_threads, inference.fuse_graphs, inference.graph_optimization)
         self.runs: dict[str, tuple] = {}
-        for label, threads, fuse in EMBEDDER_LEVERS:
-            self.runs[f"SFace, {label}"] = ("crop", session(config.embedder.model, threads, fuse))
+        for label, threads, fuse, level in EMBEDDER_LEVERS:
+            self.runs[f"SFace, {label}"] = ("crop", session(config.embedder.model, threads, fuse, level))
         for threads in DETECTOR_THREADS:
             label = f"YuNet, {threads} thread{'s' if threads > 1 else ''}"
-            self.runs[label] = ("det", session(config.detector.model, threads, True))
+            self.runs[label] = (
+                "det",
+                session(config.detector.model, threads, True, inference.graph_optimization),
+            )
         self.times: dict[str, list[float]] = {k: [] for k in self.runs}
         self._turn = 0
 
@@ -58,8 +64,10 @@ class Levers:
     def rows(self) -> list[list[str]]:
         """Median ms of each variant, and its ratio to the configured default of its model."""
         med = {k: 1000 * statistics.median(v) for k, v in self.times.items() if v}
-        threads, fuse = self.default
-        configured = {f"SFace, {label}" for label, t, f in EMBEDDER_LEVERS if (t, f) == (threads, fuse)}
+        threads = self.default[0]
+        configured = {
+            f"SFace, {label}" for label, *setting in EMBEDDER_LEVERS if tuple(setting) == self.default
+        }
         configured.add(f"YuNet, {threads} thread{'s' if threads > 1 else ''}")
         base = {name.split(",")[0]: name for name in configured}
         rows = []

@@ -1,6 +1,6 @@
 """Liveness and the whole person-check attempt.
 
-Recordings (no webcam here, see tests/face_render.py): a blink rendered on a real
+Recordings (no webcam here, see devkit/face_render.py): a blink rendered on a real
 photo and run through the real detector; head turns as recorded landmark tracks of a
 3D face model (eyes, nose tip 22 mm in front of the eyes, mouth corners) turning about
 a vertical axis behind it; a still photo replayed as video (drifting, tilting,
@@ -17,12 +17,12 @@ import cv2
 import numpy as np
 import pytest
 
+from devkit.face_render import blink_sequence, still_sequence
 from edge.vision.faceid.check import FaceVerificationCheck
 from edge.vision.faceid.liveness import Challenge, FaceSample, LivenessCheck, State, choose_challenge
 from edge.vision.faceid.quality import Guidance, pose_of
 from firmware_config.faceid import FaceVerifierConfig, LivenessConfig
 from tests.face_fixtures import PORTRAIT, GuideLog, RecordedFeed, astronaut, build_verifier, cameraman
-from tests.face_render import blink_sequence, still_sequence
 
 FACE_3D = np.array([[-32, 0, 0], [32, 0, 0], [0, 38, 22], [-24, 68, 5], [24, 68, 5]], np.float64)
 

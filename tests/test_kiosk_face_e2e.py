@@ -19,13 +19,13 @@ import cv2
 import pytest
 
 from devkit.emulator.stack import presented
+from devkit.face_render import blinking_person, still_sequence
 from devkit.kiosk_scene import face_frame
 from edge.contract import validate_payload
 from kiosk.screen.protocol import ScreenSnapshot
 from kiosk.screen.protocol import ScreenState as S
 from tests.broker import CENTRAL, wait_until
 from tests.face_fixtures import build_verifier
-from tests.face_render import blinking_person, still_sequence
 from tests.kiosk_daemon import kiosk_daemon_config, kiosk_over_http, running_daemon
 from tests.kiosk_helpers import PIN, act_ok, wait_state
 

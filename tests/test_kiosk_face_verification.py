@@ -12,13 +12,13 @@ import cv2
 import numpy as np
 
 from devkit.cccd.testcard import default_portrait
+from devkit.face_render import blink_sequence, still_sequence
 from edge.kiosk.build import build_person_check
 from edge.kiosk.face_verification import FaceVerificationPersonCheck
 from edge.kiosk.person_check import PersonCheckStatus
 from firmware_config.kiosk import KioskConfig
 from kiosk.cccd.dg2 import build_dg2, parse_dg2
 from tests.face_fixtures import GuideLog, RecordedFeed, astronaut
-from tests.face_render import blink_sequence, still_sequence
 
 
 def kiosk_cfg(tmp_path) -> KioskConfig:

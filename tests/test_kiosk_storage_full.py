@@ -35,9 +35,7 @@ def fill_with_undelivered_checkins(box: Outbox, rng: random.Random) -> int:
                     (Attachment("image/jpeg", rng.randbytes(rng.randint(2000, 8000))),) if images else ()
                 )
                 box.append(
-                    EventDraft(
-                        "checkin", {"pad": "x" * 100}, Priority.CRITICAL, attachments=attachments
-                    )
+                    EventDraft("checkin", {"pad": "x" * 100}, Priority.CRITICAL, attachments=attachments)
                 )
                 count += 1
     return count

@@ -1,4 +1,4 @@
-"""Rendered camera sequences of a real face photo for the liveness tests.
+"""Rendered camera sequences of a real face photo for the liveness tests and bench/kiosk.py.
 
 There is no webcam here, so a blink and a head turn are rendered from a single
 public-domain photo (scikit-image's astronaut; the devkit's CCCD portrait is cut

@@ -95,7 +95,7 @@ def still_sequence(image: np.ndarray, count: int = 30, seed: int = 3) -> list[np
 
 def blinking_person(frames: list[np.ndarray], landmarks: list, every: int = 10) -> list[np.ndarray]:
     """A person in front of the camera who blinks once every `every` frames (eyes
-    closed for one frame, about 0.1 s), as a camera replaying on a loop would show
+    closed for one frame, a short blink at 10 frames a second), as a camera replaying on a loop would show
     them: a challenge that starts at any frame sees a blink within `every` frames of
     its reference frames, of which at most one has the eyes closed. `landmarks`: each
     frame's face landmarks (from the real detector)."""

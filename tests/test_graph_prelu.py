@@ -14,8 +14,8 @@ import onnxruntime as ort
 import pytest
 
 from edge.vision.faceid.sface import SFaceEmbedder
-from edge.vision.graph_fusion import fuse_for_cpu
 from edge.vision.fusion_process import nchwc_layout_expected
+from edge.vision.graph_fusion import fuse_for_cpu
 from edge.vision.graph_prelu import rewrite_prelu
 from edge.vision.runtime import SessionFactory
 from firmware_config.faceid import FaceVerifierConfig, SFaceConfig

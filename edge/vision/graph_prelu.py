@@ -25,6 +25,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+
 def _slope(name: str, consts: dict[str, np.ndarray]) -> np.ndarray | None:
     """Per-channel slope [C] of a PRelu whose slope is a constant of shape [C,1,1] (or [C])."""
     value = consts.get(name)

@@ -13,12 +13,11 @@ from pathlib import Path
 from edge.checks.findings import Finding, fail, ok, warn
 from edge.kiosk.pin import PinChecker, PinFormatError
 from edge.provision.credentials import checks_credentials, unit_credentials
-from edge.provision.kiosk import is_ca
 from edge.provision.layout import Layout
 from firmware_config import EdgeConfig
 from firmware_config.kiosk import KioskConfig
 from kiosk.cccd.errors import TrustStoreError
-from kiosk.cccd.trust_store import TrustStore
+from kiosk.cccd.trust_store import TrustStore, is_ca
 
 PROVISION_CSCA = "edge provision --csca FILE (the national CSCA certificate)"
 PROVISION_PIN = "edge provision --staff-pin-file FILE"

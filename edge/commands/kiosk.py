@@ -20,11 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_pin_hash(args: argparse.Namespace) -> int:
-    from edge.kiosk.pin import hash_pin
-    from edge.provision.kiosk import staff_pin_problem
+    from edge.kiosk.pin import hash_pin, pin_problem
 
     pin = getpass.getpass("staff PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
-    problem = staff_pin_problem(pin)
+    problem = pin_problem(pin)
     if problem:
         print(f"edge kiosk: {problem}", file=sys.stderr)
         return 2

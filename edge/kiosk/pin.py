@@ -20,6 +20,14 @@ class PinFormatError(ValueError):
     """The stored PIN hash is not `pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX`."""
 
 
+def pin_problem(pin: str) -> str | None:
+    """Why `pin` cannot be the staff PIN, or None: 4 to 12 digits, the rule of
+    `edge kiosk pin-hash` and `edge provision --staff-pin-file`."""
+    if not (4 <= len(pin) <= 12 and pin.isdigit()):
+        return "the staff PIN must be 4 to 12 digits"
+    return None
+
+
 def hash_pin(pin: str, *, iterations: int = ITERATIONS, salt: bytes | None = None) -> str:
     salt = salt if salt is not None else os.urandom(16)
     digest = hashlib.pbkdf2_hmac("sha256", pin.encode("utf-8"), salt, iterations)

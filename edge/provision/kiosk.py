@@ -18,16 +18,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cryptography import x509
-
-from edge.kiosk.pin import hash_pin
+from edge.kiosk.pin import hash_pin, pin_problem
 from edge.provision.credentials import seal
 from edge.provision.files import ManagedFile
 from edge.provision.layout import Layout
 from edge.provision.owners import Ids, enforce, state_of
 from edge.provision.plan import Step
 from kiosk.cccd.errors import TrustStoreError
-from kiosk.cccd.trust_store import CERT_SUFFIXES, TrustStore
+from kiosk.cccd.trust_store import CERT_SUFFIXES, TrustStore, is_ca
 
 KIOSK_ROLES = ("pawnshop_kiosk", "guesthouse_kiosk")
 PIN_CREDENTIAL = "kiosk-pin"
@@ -39,29 +37,14 @@ class KioskSetupError(ValueError):
     """A CSCA file or the staff PIN given to `edge provision` is unusable."""
 
 
-def staff_pin_problem(pin: str) -> str | None:
-    """Why `pin` cannot be the staff PIN, or None (the rule `edge kiosk pin-hash` applies)."""
-    if not (4 <= len(pin) <= 12 and pin.isdigit()):
-        return "the staff PIN must be 4 to 12 digits"
-    return None
-
-
 def read_staff_pin(source: str) -> str:
     """The PIN from a file's first line, or from standard input for `-`."""
     text = sys.stdin.readline() if source == "-" else (Path(source).read_text().splitlines() or [""])[0]
     pin = text.strip()
-    problem = staff_pin_problem(pin)
+    problem = pin_problem(pin)
     if problem:
         raise KioskSetupError(f"--staff-pin-file: {problem}")
     return pin
-
-
-def is_ca(cert: x509.Certificate) -> bool:
-    """CSCAs are CAs (basicConstraints); passive authentication refuses any other."""
-    try:
-        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except x509.ExtensionNotFound:
-        return False
 
 
 def checked_csca(files: list[Path]) -> dict[str, bytes]:

@@ -31,7 +31,7 @@ from kiosk.cccd.pa_result import (
 )
 from kiosk.cccd.sod import Sod, parse_sod
 from kiosk.cccd.sod_signature import find_signer_certificate, verify_sod_signature
-from kiosk.cccd.trust_store import TrustStore
+from kiosk.cccd.trust_store import TrustStore, is_ca
 
 __all__ = [
     "ChainVerdict",
@@ -80,13 +80,6 @@ def _valid_at(cert: x509.Certificate, at: datetime) -> bool:
     return cert.not_valid_before_utc <= at <= cert.not_valid_after_utc
 
 
-def _is_ca(cert: x509.Certificate) -> bool:
-    try:
-        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except x509.ExtensionNotFound:
-        return False
-
-
 def _check_chain(
     ds: x509.Certificate, trust_store: TrustStore, at: datetime
 ) -> tuple[ChainVerdict, x509.Certificate | None, str | None]:
@@ -104,7 +97,7 @@ def _check_chain(
         except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm) as exc:
             problem = f"DS certificate not signed by the matching CSCA: {exc.__class__.__name__}"
             continue
-        if not _is_ca(csca):
+        if not is_ca(csca):
             return ChainVerdict.FAILED, csca, "trust-store certificate is not a CA (basicConstraints)"
         if not _valid_at(ds, at):
             return ChainVerdict.EXPIRED, csca, "DS certificate is not valid at the check time"

@@ -15,6 +15,15 @@ from cryptography import x509
 
 from kiosk.cccd.errors import TrustStoreError
 
+
+def is_ca(cert: x509.Certificate) -> bool:
+    """CSCAs are CAs (basicConstraints); passive authentication refuses any other as a chain anchor."""
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
 CERT_SUFFIXES = (".pem", ".crt", ".cer", ".der")
 
 

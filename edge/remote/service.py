@@ -119,8 +119,8 @@ class RemoteService:
             ):
                 self._trial.commit()
                 log.info("change kept: healthy on trial", extra={"command": record.command})
-            elif record.overdue(now):
-                reason = f"{record.why_overdue(now)} ({', '.join(sick)})"
+            elif overdue := record.overdue(now):
+                reason = f"{overdue} ({', '.join(sick)})"
                 self._trial.rollback(reason + "; previous files restored")
                 log.error("change rolled back", extra={"command": record.command, "reason": reason})
                 self._daemon.request_restart("rollback of a change on trial")

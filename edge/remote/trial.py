@@ -65,17 +65,16 @@ class TrialRecord:
     def started(self) -> BootInstant:
         return BootInstant(self.boot_id, self.started_boot_s)
 
-    def overdue(self, now: BootInstant) -> bool:
-        """The deadline passed, or the device rebooted since the change began (how long
-        it was off is unknown: the change did not prove itself, the previous files did)."""
-        elapsed = now.since(self.started)
-        return elapsed is None or elapsed > self.deadline_s
-
-    def why_overdue(self, now: BootInstant) -> str:
+    def overdue(self, now: BootInstant) -> str | None:
+        """Why the trial is over without proof, or None while it may still prove itself:
+        the deadline passed, or the device rebooted since the change began (how long it
+        was off is unknown: the change did not prove itself, the previous files did)."""
         elapsed = now.since(self.started)
         if elapsed is None:
             return f"the device rebooted before the change was healthy for its {self.deadline_s:.0f} s trial"
-        return f"not healthy within {self.deadline_s:.0f} s ({elapsed:.0f} s since the change)"
+        if elapsed > self.deadline_s:
+            return f"not healthy within {self.deadline_s:.0f} s ({elapsed:.0f} s since the change)"
+        return None
 
 
 def marker_for(config_path: Path) -> Path:
@@ -154,8 +153,9 @@ class Trial:
         before the last reboot."""
         record = self.load()
         now = boot_now() if now is None else now
-        if record is not None and record.state == "trial" and record.overdue(now):
-            return self.rollback(f"{record.why_overdue(now)}; previous files restored")
+        overdue = record.overdue(now) if record is not None and record.state == "trial" else None
+        if overdue:
+            return self.rollback(f"{overdue}; previous files restored")
         return record
 
     def forget(self) -> None:

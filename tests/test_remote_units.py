@@ -241,3 +241,18 @@ def test_a_marker_from_a_release_that_kept_wall_clock_deadlines_is_rolled_back_a
     trial.marker.write_text(json.dumps(data))
     settled = trial.settle_at_start(BootInstant(BOOT, 101.0))
     assert settled.state == "rolled_back" and config.read_text() == "old\n"
+
+
+def test_ping_uptime_ignores_a_wall_clock_step(tmp_path, monkeypatch):
+    """A device whose clock NTP steps forward by hours right after boot (no RTC on a Pi)
+    must not report hours of uptime to the central server."""
+    import time
+
+    from edge.remote.handlers.base import RemoteContext
+    from edge.remote.handlers.basic import NoParams, Ping
+
+    ctx = RemoteContext(config=None, config_path=tmp_path / "c.yaml", daemon=_Daemon(), trial=None)  # type: ignore[arg-type]
+    stepped = time.time() + 9 * 3600
+    monkeypatch.setattr(time, "time", lambda: stepped)
+    outcome = Ping(ctx).run(NoParams(), None)  # type: ignore[arg-type]
+    assert outcome.result["uptime_s"] < 60

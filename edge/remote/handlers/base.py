@@ -58,7 +58,7 @@ class RemoteContext:
     credentials_dir: str | None = None
     clock: Callable[[], float] = time.time
     boot: Callable[[], BootInstant] = boot_now  # trial deadlines: never stepped (edge.boottime)
-    started_at: float = field(default_factory=time.time)
+    started_monotonic: float = field(default_factory=time.monotonic)  # uptime: a wall-clock step is not
 
 
 class Handler(Protocol):

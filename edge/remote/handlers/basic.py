@@ -27,7 +27,7 @@ class Ping(_Base):
             {
                 "pong": True,
                 "time": round(self.ctx.clock(), 3),
-                "uptime_s": round(time.time() - self.ctx.started_at, 1),
+                "uptime_s": round(time.monotonic() - self.ctx.started_monotonic, 1),
                 "healthy": healthy,
                 "unhealthy": sick,
             },

@@ -79,7 +79,7 @@ def profile_vision():
 
     raw = yaml.safe_load(PROFILE.read_text())
     camera = raw["cameras"][0]
-    keep = {k: camera[k] for k in ("motion", "plate_roi") if k in camera}
+    keep = {k: camera[k] for k in ("motion", "plate_roi", "queue_size") if k in camera}
     return VisionConfig(**raw.get("vision", {})), keep, CameraConfig
 
 
@@ -96,7 +96,12 @@ def replay_passes(clip: Path, models=None, on_event: Callable[[dict], None] | No
 
     vision, camera_keys, camera_config = profile_vision()
     cam = camera_config(
-        id="real", kind="file", url=str(clip), replay_speed=0, queue_size=4, detect=["plates"], **camera_keys
+        id="real",
+        kind="file",
+        url=str(clip),
+        replay_speed=0,
+        detect=["plates"],
+        **{**camera_keys, "queue_size": 4},  # a lossless replay: the queue only lets decoding run ahead
     )
     events: list[dict] = []
 

@@ -33,7 +33,7 @@ from models.synth.intersection_scenes import intersection_clip
 
 def _replay(vision, camera_config, clip: Path, models, frames: list[np.ndarray] | None, keys: dict):
     cam = camera_config(
-        id="i1080", kind="file", url=str(clip), replay_speed=0, queue_size=4, detect=["plates"], **keys
+        id="i1080", kind="file", url=str(clip), replay_speed=0, detect=["plates"], **{**keys, "queue_size": 4}
     )
     events: list[dict] = []
     service = VisionService(vision, [cam], lambda d: events.append(d.body), models=models)

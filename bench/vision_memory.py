@@ -21,7 +21,8 @@ def peak_rss(
     clip: Path, seconds: float, plates: dict, inference: dict, camera: dict | None = None
 ) -> tuple[int, int, int]:
     """(peak RSS in kB, frames analysed or gated, frames dropped) of the child run;
-    `camera` adds CameraConfig fields (motion, plate_roi)."""
+    `camera` adds CameraConfig fields (motion, plate_roi, queue_size: a profile's own
+    setting, 2 as the default otherwise)."""
     out = subprocess.run(
         [
             sys.executable,
@@ -47,7 +48,9 @@ def _child(clip: str, seconds: float, plates: dict, inference: dict, camera: dic
     from firmware_config.vision import VisionConfig
 
     cams = [
-        CameraConfig(id=f"cam{i}", kind="file", url=clip, replay_speed=1.0, loop=True, queue_size=2, **camera)
+        CameraConfig(
+            id=f"cam{i}", kind="file", url=clip, replay_speed=1.0, loop=True, **{"queue_size": 2, **camera}
+        )
         for i in range(2)
     ]
     service = VisionService(VisionConfig(plates=plates, inference=inference), cams, lambda draft: None)

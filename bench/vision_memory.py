@@ -21,8 +21,7 @@ def peak_rss(
     clip: Path, seconds: float, plates: dict, inference: dict, camera: dict | None = None
 ) -> tuple[int, int, int]:
     """(peak RSS in kB, frames analysed or gated, frames dropped) of the child run;
-    `camera` adds CameraConfig fields (motion, plate_roi, queue_size: a profile's own
-    setting, 2 as the default otherwise)."""
+    `camera` adds CameraConfig fields (motion, plate_roi, queue_size)."""
     out = subprocess.run(
         [
             sys.executable,

@@ -47,9 +47,7 @@ def _child(clip: str, seconds: float, plates: dict, inference: dict, camera: dic
     from firmware_config.vision import VisionConfig
 
     cams = [
-        CameraConfig(
-            id=f"cam{i}", kind="file", url=clip, replay_speed=1.0, loop=True, **{"queue_size": 2, **camera}
-        )
+        CameraConfig(id=f"cam{i}", kind="file", url=clip, replay_speed=1.0, loop=True, **camera)
         for i in range(2)
     ]
     service = VisionService(VisionConfig(plates=plates, inference=inference), cams, lambda draft: None)

@@ -58,7 +58,7 @@ class RemoteContext:
     credentials_dir: str | None = None
     clock: Callable[[], float] = time.time
     boot: Callable[[], BootInstant] = boot_now  # trial deadlines: never stepped (edge.boottime)
-    started_monotonic: float = field(default_factory=time.monotonic)  # uptime: a wall-clock step is not
+    started_monotonic: float = field(default_factory=time.monotonic)  # for uptime_s (NTP steps)
 
 
 class Handler(Protocol):
